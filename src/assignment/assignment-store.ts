@@ -1,0 +1,212 @@
+/**
+ * Who serves which conversation (R3, R6) is decided here, in PostgreSQL transactions,
+ * not in workflows. Agents serve many numbers and their load spans all of them, so no
+ * single per-conversation or per-number workflow could see a whole agent; a row lock on
+ * the agents involved serialises exactly the decisions that compete for the same
+ * capacity and lets everything else run in parallel. Conversation workflows learn the
+ * outcome from the activity that ran the transaction (durably recorded in their
+ * history), or by a signal sent from the workflow whose action freed the capacity.
+ */
+import type { Knex } from 'knex';
+import type { Database } from '../db/knex';
+
+export interface Assignment {
+  conversationId: string;
+  workflowId: string;
+  agentId: string;
+}
+
+export type RoutingMode = 'auto' | 'manual' | 'bot';
+
+export interface RoutingOutcome {
+  status: 'bot' | 'unassigned' | 'queued' | 'assigned';
+  agentId: string | null;
+  /** Other queued conversations that this transaction assigned (FIFO ahead of this one). */
+  othersAssigned: Assignment[];
+}
+
+interface AgentRow {
+  id: string;
+  reception_limit: number;
+  last_assigned_at: Date | null;
+  phone_number_ids: string[] | null;
+}
+
+interface AgentCapacity extends AgentRow {
+  load: number;
+}
+
+export class AssignmentStore {
+  constructor(private readonly db: Database) {}
+
+  /** R3: routes a conversation that has just opened (or was handed over by a bot). */
+  async route(input: { conversationId: string; mode: RoutingMode; preferLastAgent: boolean }): Promise<RoutingOutcome> {
+    return this.db.transaction(async (trx) => {
+      const conversation = await trx('conversations').where({ id: input.conversationId }).forUpdate().first();
+      if (!conversation) throw new Error(`conversation ${input.conversationId} does not exist`);
+      if (conversation.status === 'closed') return { status: 'unassigned', agentId: null, othersAssigned: [] };
+      // A retried activity must not route twice: an earlier attempt's outcome stands.
+      if (conversation.status === 'assigned' || conversation.status === 'queued') {
+        return { status: conversation.status, agentId: conversation.agent_id, othersAssigned: [] };
+      }
+      if (input.mode !== 'auto') {
+        const status = input.mode === 'bot' ? 'bot' : 'unassigned';
+        await trx('conversations').where({ id: input.conversationId }).update({ status, updated_at: trx.fn.now() });
+        return { status, agentId: null, othersAssigned: [] };
+      }
+      const agents = await lockOnlineAgents(trx, conversation.phone_number_id);
+      if (agents.length === 0) {
+        await trx('conversations').where({ id: input.conversationId }).update({ status: 'unassigned', updated_at: trx.fn.now() });
+        return { status: 'unassigned', agentId: null, othersAssigned: [] };
+      }
+      // Join the back of the queue, then drain it: whoever is ahead is served first (FIFO).
+      await trx('conversations')
+        .where({ id: input.conversationId })
+        .update({ status: 'queued', queued_at: trx.fn.now(), updated_at: trx.fn.now() });
+      const assignments = await drainNumberQueue(trx, conversation.phone_number_id, agents, input.preferLastAgent);
+      const mine = assignments.find((a) => a.conversationId === input.conversationId);
+      return {
+        status: mine ? 'assigned' : 'queued',
+        agentId: mine?.agentId ?? null,
+        othersAssigned: assignments.filter((a) => a.conversationId !== input.conversationId),
+      };
+    });
+  }
+
+  /** R6: the agent's load may have dropped; give them the oldest queued conversations. */
+  async drainForAgent(agentId: string): Promise<Assignment[]> {
+    return this.db.transaction(async (trx) => {
+      const agent = (await trx('agents').where({ id: agentId, status: 'online' }).forUpdate().first()) as AgentRow | undefined;
+      if (!agent) return [];
+      const [{ count }] = await trx('conversations').where({ agent_id: agentId, status: 'assigned' }).count<{ count: string }[]>('* as count');
+      let load = Number(count);
+      const assignments: Assignment[] = [];
+      while (load < agent.reception_limit) {
+        const next = await trx('conversations')
+          .where({ status: 'queued' })
+          .modify((q) => {
+            if (agent.phone_number_ids) q.whereIn('phone_number_id', agent.phone_number_ids);
+          })
+          .orderBy([{ column: 'queued_at' }, { column: 'id' }])
+          .forUpdate()
+          .first('id', 'workflow_id');
+        if (!next) break;
+        await assign(trx, next.id, agentId);
+        assignments.push({ conversationId: next.id, workflowId: next.workflow_id, agentId });
+        load += 1;
+      }
+      return assignments;
+    });
+  }
+
+  /**
+   * R6 claim: any queued or unassigned conversation, even past the agent's limit. Exactly
+   * one concurrent claim wins because the status check and the update are one statement.
+   */
+  async claim(conversationId: string, agentId: string): Promise<'claimed' | 'not_waiting' | 'unknown_agent'> {
+    return this.db.transaction(async (trx) => {
+      // Lock the agent like auto-assignment does, so a concurrent drain counts this claim.
+      const agent = await trx('agents').where({ id: agentId }).forUpdate().first('id');
+      if (!agent) return 'unknown_agent';
+      const updated = await trx('conversations')
+        .where({ id: conversationId })
+        .whereIn('status', ['queued', 'unassigned'])
+        .update({ status: 'assigned', agent_id: agentId, assigned_at: trx.fn.now(), handled_by_human: true, updated_at: trx.fn.now() });
+      if (updated === 0) return 'not_waiting';
+      await trx('agents').where({ id: agentId }).update({ last_assigned_at: trx.fn.now() });
+      return 'claimed';
+    });
+  }
+
+  /** Admin transfer; the previous agent's freed capacity is drained by the caller. */
+  async transfer(conversationId: string, agentId: string): Promise<{ result: 'transferred' | 'closed' | 'unknown_agent'; previousAgentId: string | null }> {
+    return this.db.transaction(async (trx) => {
+      const agent = await trx('agents').where({ id: agentId }).forUpdate().first('id');
+      if (!agent) return { result: 'unknown_agent', previousAgentId: null };
+      const conversation = await trx('conversations').where({ id: conversationId }).forUpdate().first();
+      if (!conversation || conversation.status === 'closed') return { result: 'closed', previousAgentId: null };
+      await assign(trx, conversationId, agentId);
+      const previous = conversation.status === 'assigned' && conversation.agent_id !== agentId ? conversation.agent_id : null;
+      return { result: 'transferred', previousAgentId: previous };
+    });
+  }
+}
+
+async function lockOnlineAgents(trx: Knex.Transaction, phoneNumberId: string): Promise<AgentCapacity[]> {
+  // Locked in id order so concurrent transactions over overlapping agents cannot deadlock.
+  const agents = (await trx('agents')
+    .where({ status: 'online' })
+    .andWhere((q) => q.whereNull('phone_number_ids').orWhereRaw('? = ANY(phone_number_ids)', [phoneNumberId]))
+    .orderBy('id')
+    .forUpdate()
+    .select('id', 'reception_limit', 'last_assigned_at', 'phone_number_ids')) as AgentRow[];
+  if (agents.length === 0) return [];
+  const loads = await trx('conversations')
+    .whereIn(
+      'agent_id',
+      agents.map((a) => a.id),
+    )
+    .andWhere({ status: 'assigned' })
+    .groupBy('agent_id')
+    .select('agent_id')
+    .count<{ agent_id: string; count: string }[]>('* as count');
+  const loadByAgent = new Map(loads.map((l) => [l.agent_id, Number(l.count)]));
+  return agents.map((a) => ({ ...a, load: loadByAgent.get(a.id) ?? 0 }));
+}
+
+/** Assigns the number's queue in FIFO order while any online agent has capacity. */
+async function drainNumberQueue(
+  trx: Knex.Transaction,
+  phoneNumberId: string,
+  agents: AgentCapacity[],
+  preferLastAgent: boolean,
+): Promise<Assignment[]> {
+  const assignments: Assignment[] = [];
+  const queued = await trx('conversations')
+    .where({ phone_number_id: phoneNumberId, status: 'queued' })
+    .orderBy([{ column: 'queued_at' }, { column: 'id' }])
+    .forUpdate()
+    .select('id', 'workflow_id', 'contact_id');
+  for (const conversation of queued) {
+    const available = agents.filter((a) => a.load < a.reception_limit);
+    if (available.length === 0) break;
+    const lastAgentId = preferLastAgent ? await previousAgentOf(trx, phoneNumberId, conversation.contact_id, conversation.id) : null;
+    const agent = available.find((a) => a.id === lastAgentId) ?? leastLoaded(available);
+    await assign(trx, conversation.id, agent.id);
+    agent.load += 1;
+    agent.last_assigned_at = new Date();
+    assignments.push({ conversationId: conversation.id, workflowId: conversation.workflow_id, agentId: agent.id });
+  }
+  return assignments;
+}
+
+/** R3: least loaded; ties go to whoever has waited longest since their last assignment. */
+function leastLoaded(agents: AgentCapacity[]): AgentCapacity {
+  return [...agents].sort(
+    (a, b) =>
+      a.load - b.load ||
+      (a.last_assigned_at?.getTime() ?? 0) - (b.last_assigned_at?.getTime() ?? 0) ||
+      a.id.localeCompare(b.id),
+  )[0];
+}
+
+async function previousAgentOf(trx: Knex.Transaction, phoneNumberId: string, contactId: string, excludeConversationId: string): Promise<string | null> {
+  const row = await trx('conversations')
+    .where({ phone_number_id: phoneNumberId, contact_id: contactId })
+    .whereNot({ id: excludeConversationId })
+    .whereNotNull('agent_id')
+    .orderBy('opened_at', 'desc')
+    .first('agent_id');
+  return row?.agent_id ?? null;
+}
+
+async function assign(trx: Knex.Transaction, conversationId: string, agentId: string): Promise<void> {
+  await trx('conversations')
+    .where({ id: conversationId })
+    .update({ status: 'assigned', agent_id: agentId, assigned_at: trx.fn.now(), handled_by_human: true, updated_at: trx.fn.now() });
+  await trx('agents').where({ id: agentId }).update({ last_assigned_at: trx.fn.now() });
+}
+
+export function createAssignmentStore(db: Database): AssignmentStore {
+  return new AssignmentStore(db);
+}

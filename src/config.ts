@@ -1,0 +1,89 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Configuration comes only from environment variables (12-factor), validated once at
+ * start so a typo fails loudly with the variable's name instead of misbehaving later.
+ */
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
+
+const envSchema = z.object({
+  PORT: port(3000),
+  DATA_DIR: z.string().trim().min(1).default('.data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+  ),
+  EMBEDDED_POSTGRES_PORT: port(5488),
+
+  TEMPORAL_ADDRESS: optionalString,
+  /** Temporal Cloud API key; turns on TLS. */
+  TEMPORAL_API_KEY: optionalString,
+  TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('inbox-autopilot'),
+  TEMPORAL_DEV_SERVER_PORT: port(7233),
+  TEMPORAL_UI_PORT: port(8233),
+
+  API_KEYS: optionalString,
+  WHATSAPP_APP_SECRET: optionalString,
+  WHATSAPP_VERIFY_TOKEN: optionalString,
+  WHATSAPP_ACCESS_TOKEN: optionalString,
+  WHATSAPP_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://graph.facebook.com'),
+  WHATSAPP_API_VERSION: z
+    .string()
+    .regex(/^v\d+\.\d+$/, 'must look like v23.0')
+    .default('v23.0'),
+  /** Meta's default throughput per business number (messages per second). */
+  WHATSAPP_MESSAGES_PER_SECOND: z.coerce.number().positive().max(1000).default(80),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const result = envSchema.safeParse(source);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  return { ...result.data, DATA_DIR: path.resolve(result.data.DATA_DIR) };
+}
+
+/** Secrets after generation/persistence (see secrets.ts): always present at runtime. */
+export interface RuntimeSecrets {
+  apiKeys: string[];
+  appSecret: string;
+  verifyToken: string;
+}
+
+export interface WhatsAppSettings {
+  apiBaseUrl: string;
+  apiVersion: string;
+  /** Absent: sandbox mode, outbound messages are recorded, not sent. */
+  accessToken: string | undefined;
+  messagesPerSecond: number;
+}
+
+export function whatsAppSettings(env: Env): WhatsAppSettings {
+  return {
+    apiBaseUrl: env.WHATSAPP_API_BASE_URL.replace(/\/+$/, ''),
+    apiVersion: env.WHATSAPP_API_VERSION,
+    accessToken: env.WHATSAPP_ACCESS_TOKEN,
+    messagesPerSecond: env.WHATSAPP_MESSAGES_PER_SECOND,
+  };
+}

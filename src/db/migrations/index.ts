@@ -1,0 +1,9 @@
+import type { Knex } from 'knex';
+import * as initialSchema from './0001_initial_schema';
+
+export interface NamedMigration extends Knex.Migration {
+  name: string;
+}
+
+/** Every migration, in order. Append; never edit one that has shipped. */
+export const migrations: NamedMigration[] = [{ name: '0001_initial_schema', ...initialSchema }];

@@ -1,0 +1,40 @@
+import express, { type Express } from 'express';
+import type { Client } from '@temporalio/client';
+import type { Database } from '../db/knex';
+import type { Logger } from '../logger';
+import type { WebhookIntake } from '../inbound/webhook-intake';
+import { requireApiKey } from './auth';
+import { createConversationsRouter } from './conversations-router';
+import { errorHandler, sendError } from './errors';
+import { createHealthRouter } from './health-router';
+import { createWebhookRouter } from './webhook-router';
+
+export interface AppDeps {
+  db: Database;
+  temporal: Client;
+  intake: WebhookIntake;
+  log: Logger;
+  apiKeys: string[];
+  appSecret: string;
+  verifyToken: string;
+}
+
+/** API bodies are small JSON documents; anything larger is a mistake or an attack. */
+const MAX_API_BODY = '256kb';
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(createHealthRouter(deps));
+  app.use(createWebhookRouter(deps));
+
+  const api = express.Router();
+  api.use(requireApiKey(deps.apiKeys));
+  api.use(express.json({ limit: MAX_API_BODY }));
+  api.use(createConversationsRouter(deps));
+  app.use('/api', api);
+
+  app.use((_req, res) => sendError(res, 404, 'not_found', 'no such route'));
+  app.use(errorHandler(deps.log));
+  return app;
+}

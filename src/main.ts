@@ -1,0 +1,57 @@
+/**
+ * `npm start` (every part in one process), `npm run worker`, `npm run api`.
+ * The role is the first argument; see README for the environment variables.
+ */
+import { ConfigError, loadEnv } from './config';
+import { createLogger } from './logger';
+import { type Role, startService } from './service';
+
+async function main(): Promise<void> {
+  const role = (process.argv[2] ?? 'all') as Role;
+  if (!['all', 'worker', 'api'].includes(role)) throw new Error(`unknown role "${role}": use all, worker or api`);
+  const env = loadEnv();
+  const log = createLogger(env.LOG_LEVEL);
+  const started = Date.now();
+  const service = await startService(env, role, log);
+
+  const lines = [
+    '',
+    `Inbox Autopilot is running (${role}) — ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    service.httpPort ? `  HTTP API + webhooks  http://localhost:${service.httpPort}  (webhook: /webhooks/whatsapp, health: /healthz)` : null,
+    `  Temporal            ${service.temporalAddress}  namespace ${env.TEMPORAL_NAMESPACE}, task queue ${env.TEMPORAL_TASK_QUEUE}`,
+    service.temporalUiUrl ? `  Temporal Web UI     ${service.temporalUiUrl}/namespaces/${env.TEMPORAL_NAMESPACE}/workflows` : null,
+    `  PostgreSQL          ${service.databaseUrl.replace(/\/\/([^:]+):[^@]*@/, '//$1:***@')}`,
+    `  Data directory      ${env.DATA_DIR}`,
+    service.httpPort ? `  API key             ${service.secrets.apiKeys[0]}${env.API_KEYS ? ' (from API_KEYS)' : ' (generated, kept in the data directory)'}` : null,
+    service.httpPort ? `  Webhook verify token ${service.secrets.verifyToken}` : null,
+    service.sandbox
+      ? '  Mode                SANDBOX: no WHATSAPP_ACCESS_TOKEN, outbound messages are recorded, not sent'
+      : `  Mode                live: sending through ${env.WHATSAPP_API_BASE_URL}`,
+    '',
+    service.httpPort ? `Try it:  npm run simulate -- "Hello"      Stop: Ctrl-C` : 'Stop: Ctrl-C',
+    '',
+  ].filter((l) => l !== null);
+  process.stdout.write(lines.join('\n') + '\n');
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    service
+      .stop()
+      .then(() => process.exit(0))
+      .catch((error) => {
+        log.error({ err: error }, 'stop failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((error) => {
+  if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+  else process.stderr.write(`Inbox Autopilot failed to start: ${(error as Error).stack ?? error}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,128 @@
+/**
+ * Assembles the service from its parts. `npm start` runs every part in one process with
+ * embedded PostgreSQL and a Temporal dev server; `npm run worker` and `npm run api` run
+ * one role each against external PostgreSQL and Temporal, to scale out as replicas.
+ */
+import type { Server } from 'node:http';
+import type { Client } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { type Env, type RuntimeSecrets, whatsAppSettings } from './config';
+import { createDatabase, type Database, migrateToLatest } from './db/knex';
+import { startEmbeddedPostgres } from './db/embedded-postgres';
+import { createApp } from './http/app';
+import { createWebhookIntake } from './inbound/webhook-intake';
+import type { Logger } from './logger';
+import { resolveSecrets } from './secrets';
+import { connectClient, connectWorkerConnection, type TemporalTarget } from './temporal/client';
+import { startDevServer } from './temporal/dev-server';
+import { createWorker } from './temporal/worker';
+import { createAssignmentStore } from './assignment/assignment-store';
+import { createGraphClient } from './whatsapp/graph-client';
+
+export type Role = 'all' | 'worker' | 'api';
+
+export interface RunningService {
+  httpPort: number | null;
+  temporalAddress: string;
+  temporalUiUrl: string | null;
+  databaseUrl: string;
+  secrets: RuntimeSecrets;
+  sandbox: boolean;
+  stop(): Promise<void>;
+}
+
+export async function startService(env: Env, role: Role, log: Logger): Promise<RunningService> {
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const fn of stops.reverse()) {
+      try {
+        await fn();
+      } catch (error) {
+        log.warn({ err: error }, 'error while stopping');
+      }
+    }
+  };
+  try {
+    if (role !== 'all' && (!env.DATABASE_URL || !env.TEMPORAL_ADDRESS)) {
+      throw new Error(`npm run ${role} runs against external infrastructure: set DATABASE_URL and TEMPORAL_ADDRESS (or use npm start)`);
+    }
+    const secrets = resolveSecrets(env);
+
+    let databaseUrl = env.DATABASE_URL;
+    if (!databaseUrl) {
+      const pg = await startEmbeddedPostgres({ dataDir: env.DATA_DIR, port: env.EMBEDDED_POSTGRES_PORT, database: 'inbox_autopilot', log });
+      stops.push(() => pg.stop());
+      databaseUrl = pg.url;
+    }
+    const db: Database = createDatabase(databaseUrl);
+    stops.push(() => db.destroy());
+    await migrateToLatest(db);
+
+    let temporalAddress = env.TEMPORAL_ADDRESS;
+    let temporalUiUrl: string | null = null;
+    if (!temporalAddress) {
+      const devServer = await startDevServer({
+        dataDir: env.DATA_DIR,
+        port: env.TEMPORAL_DEV_SERVER_PORT,
+        uiPort: env.TEMPORAL_UI_PORT,
+        namespace: env.TEMPORAL_NAMESPACE,
+        log,
+      });
+      stops.push(() => devServer.stop());
+      temporalAddress = devServer.address;
+      temporalUiUrl = devServer.uiUrl;
+    }
+    const target: TemporalTarget = { address: temporalAddress, namespace: env.TEMPORAL_NAMESPACE, apiKey: env.TEMPORAL_API_KEY };
+    const whatsapp = whatsAppSettings(env);
+    const sandbox = !whatsapp.accessToken;
+
+    if (role !== 'api') {
+      const connection: NativeConnection = await connectWorkerConnection(target);
+      stops.push(() => connection.close());
+      const worker: Worker = await createWorker({
+        connection,
+        namespace: env.TEMPORAL_NAMESPACE,
+        taskQueue: env.TEMPORAL_TASK_QUEUE,
+        deps: { db, assignments: createAssignmentStore(db), graph: sandbox ? null : createGraphClient(whatsapp), log },
+      });
+      const running = worker.run();
+      stops.push(async () => {
+        worker.shutdown();
+        await running;
+      });
+      running.catch((error) => log.error({ err: error }, 'worker stopped with an error'));
+    }
+
+    let httpPort: number | null = null;
+    if (role !== 'worker') {
+      const temporal: Client = await connectClient(target);
+      stops.push(() => temporal.connection.close());
+      const app = createApp({
+        db,
+        temporal,
+        intake: createWebhookIntake({ db, temporal, taskQueue: env.TEMPORAL_TASK_QUEUE, log }),
+        log,
+        apiKeys: secrets.apiKeys,
+        appSecret: secrets.appSecret,
+        verifyToken: secrets.verifyToken,
+      });
+      const server: Server = await new Promise((resolve, reject) => {
+        const s = app.listen(env.PORT, () => resolve(s));
+        s.once('error', reject);
+      });
+      stops.push(
+        () =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      );
+      httpPort = env.PORT;
+    }
+
+    return { httpPort, temporalAddress, temporalUiUrl, databaseUrl, secrets, sandbox, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

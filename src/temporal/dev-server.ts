@@ -1,0 +1,100 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Logger } from '../logger';
+import { ensureTemporalCli } from '../provisioning/temporal-cli';
+import { ALL_SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes';
+
+export interface RunningDevServer {
+  address: string;
+  uiUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The Temporal CLI dev server with its Web UI, persisted to DATA_DIR/temporal.sqlite so
+ * conversations and their timers survive restarts. Our search attributes are registered
+ * at every start (idempotent).
+ */
+export async function startDevServer(options: { dataDir: string; port: number; uiPort: number; namespace: string; log: Logger }): Promise<RunningDevServer> {
+  mkdirSync(options.dataDir, { recursive: true });
+  const executable = await ensureTemporalCli((m) => options.log.info(m));
+  const address = `127.0.0.1:${options.port}`;
+  const uiUrl = `http://localhost:${options.uiPort}`;
+  const dbFilename = path.join(options.dataDir, 'temporal.sqlite');
+  const searchAttributeArgs = ALL_SEARCH_ATTRIBUTE_KEYS.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]);
+
+  if (executable.type === 'cached-download') {
+    // No local build possible: let the SDK download and manage the CLI.
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable,
+        ip: '127.0.0.1',
+        port: options.port,
+        ui: true,
+        uiPort: options.uiPort,
+        dbFilename,
+        namespace: options.namespace,
+        searchAttributes: ALL_SEARCH_ATTRIBUTE_KEYS,
+      },
+    });
+    return { address, uiUrl, stop: () => env.teardown() };
+  }
+
+  const child: ChildProcess = spawn(
+    executable.path,
+    [
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(options.port),
+      '--ui-port',
+      String(options.uiPort),
+      '--db-filename',
+      dbFilename,
+      '--namespace',
+      options.namespace,
+      '--log-level',
+      'error',
+      ...searchAttributeArgs,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout?.on('data', (d: Buffer) => options.log.debug({ temporal: d.toString().trim() }, 'temporal dev server'));
+  child.stderr?.on('data', (d: Buffer) => options.log.warn({ temporal: d.toString().trim() }, 'temporal dev server'));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const ready = await Promise.race([waitForPort(options.port, 60_000).then(() => true), exited.then(() => false)]);
+  if (!ready) throw new Error(`the Temporal dev server exited during start (is port ${options.port} or ${options.uiPort} in use?)`);
+  return {
+    address,
+    uiUrl,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const timeout = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timeout);
+    },
+  };
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

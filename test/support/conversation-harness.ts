@@ -1,0 +1,102 @@
+/**
+ * Runs the real conversation workflow on the time-skipping server with real activities
+ * (PostgreSQL, and the fake Graph API over HTTP), fed through the real webhook intake.
+ */
+import { randomUUID } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { createAssignmentStore } from '../../src/assignment/assignment-store';
+import type { Database } from '../../src/db/knex';
+import { createWebhookIntake, type WebhookIntake } from '../../src/inbound/webhook-intake';
+import { createGraphClient } from '../../src/whatsapp/graph-client';
+import { createWorker } from '../../src/temporal/worker';
+import type { InboundMessageEvent } from '../../src/whatsapp/webhook-events';
+import { type AutomationSettings, withDefaults } from '../../workflows/rules/automation-settings';
+import { createTestDatabase, testLog, timeSkippingEnvironment, workflowBundle } from './environment';
+import { FakeGraphApi } from './fake-graph-api';
+
+export const PHONE_NUMBER_ID = '106540352242922';
+
+export interface ConversationHarness {
+  env: TestWorkflowEnvironment;
+  db: Database;
+  graph: FakeGraphApi;
+  intake: WebhookIntake;
+  taskQueue: string;
+  worker: Worker;
+  /** Runs `fn` while the worker polls; the worker stops after. */
+  run<T>(fn: () => Promise<T>): Promise<T>;
+  /** Delivers an inbound customer text as the webhook receiver would. */
+  customerSays(contactKey: string, body: string, options?: { wamid?: string; sentAt?: number; phoneNumberId?: string }): Promise<string>;
+  saveSettings(settings: Partial<{ [K in keyof AutomationSettings]: Partial<AutomationSettings[K]> }>, phoneNumberId?: string): Promise<void>;
+  now(): number;
+  close(): Promise<void>;
+}
+
+export async function createConversationHarness(): Promise<ConversationHarness> {
+  const [env, bundle, { db }] = await Promise.all([timeSkippingEnvironment(), workflowBundle(), createTestDatabase()]);
+  const graph = await new FakeGraphApi().start();
+  const taskQueue = `test-${randomUUID()}`;
+  const graphClient = createGraphClient({ apiBaseUrl: graph.url, apiVersion: 'v23.0', accessToken: 'test-token', messagesPerSecond: 80 });
+  const intake = createWebhookIntake({ db, temporal: env.client, taskQueue, log: testLog });
+  const worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle: bundle,
+    deps: { db, assignments: createAssignmentStore(db), graph: graphClient, log: testLog },
+  });
+  let wamidCounter = 0;
+  const harness: ConversationHarness = {
+    env,
+    db,
+    graph,
+    intake,
+    taskQueue,
+    worker,
+    run: (fn) => worker.runUntil(fn),
+    now: () => env.currentTimeMs(),
+    async customerSays(contactKey, body, options = {}) {
+      const wamid = options.wamid ?? `wamid.TEST${randomUUID()}-${++wamidCounter}`;
+      const sentAt = options.sentAt ?? (await env.currentTimeMs());
+      const event: InboundMessageEvent = {
+        kind: 'message',
+        phoneNumberId: options.phoneNumberId ?? PHONE_NUMBER_ID,
+        wamid,
+        sentAt: new Date(sentAt),
+        type: 'text',
+        rawType: 'text',
+        contact: { key: contactKey, userId: contactKey, waId: null, profileName: 'Test Customer' },
+        content: { kind: 'text', body },
+        contextMessageId: null,
+        referral: null,
+        errors: [],
+        opensServiceWindow: true,
+        raw: { id: wamid, type: 'text', text: { body } },
+      };
+      await intake.accept([event]);
+      return wamid;
+    },
+    async saveSettings(settings, phoneNumberId = PHONE_NUMBER_ID) {
+      await db('automation_settings')
+        .insert({ phone_number_id: phoneNumberId, settings: JSON.stringify(withDefaults(settings)) })
+        .onConflict('phone_number_id')
+        .merge();
+    },
+    async close() {
+      await graph.stop();
+    },
+  };
+  return harness;
+}
+
+/** Polls until `check` returns a value (not undefined/false), or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined | false | null>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false && value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

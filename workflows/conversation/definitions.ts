@@ -1,0 +1,52 @@
+/**
+ * The conversation workflow's public surface, defined once and shared by the workflow,
+ * the webhook receiver and the HTTP API.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AutomationSettings, OutboundMessageContent } from '../rules/automation-settings';
+import type { ConversationState } from '../rules/conversation-machine';
+
+/** One workflow id per (number, contact); each run is one conversation. No phone number in it. */
+export function conversationWorkflowId(phoneNumberId: string, contactId: string): string {
+  return `conversation:${phoneNumberId}:${contactId}`;
+}
+
+export interface ConversationWorkflowInput {
+  phoneNumberId: string;
+  contactId: string;
+  /** Set by continue-as-new: the conversation carries on with this state. */
+  resumeState?: ConversationState;
+  /** Set by continue-as-new: customer messages that arrived as the previous conversation closed. */
+  carriedMessages?: CustomerMessageSignal[];
+  /** Continues the numbering of outbound messages (their idempotency keys) across runs. */
+  outboundSequence?: number;
+}
+
+export interface CustomerMessageSignal {
+  /** Our message row id (the wamid stays in the database). */
+  messageId: string;
+  /** Meta's timestamp, epoch ms. */
+  sentAt: number;
+  opensServiceWindow: boolean;
+  isFirstContact: boolean;
+}
+
+export const customerMessageSignal = defineSignal<[CustomerMessageSignal]>('customerMessage');
+/** The queue was drained into this conversation (the database already records it). */
+export const assignedFromQueueSignal = defineSignal<[{ agentId: string; conversationId: string }]>('assignedFromQueue');
+export const settingsChangedSignal = defineSignal<[{ settings: AutomationSettings }]>('settingsChanged');
+
+/** Outcome of a request the HTTP API makes of a conversation. `conflict` maps to 409. */
+export type ConversationRequestResult =
+  | { ok: true; messageId?: string; status?: string }
+  | { ok: false; code: 'conflict'; message: string };
+
+export const claimUpdate = defineUpdate<ConversationRequestResult, [{ agentId: string }]>('claim');
+export const assignUpdate = defineUpdate<ConversationRequestResult, [{ agentId: string }]>('assign');
+export const agentReplyUpdate = defineUpdate<ConversationRequestResult, [{ agentId: string; message: OutboundMessageContent }]>('agentReply');
+export const closeUpdate = defineUpdate<ConversationRequestResult, [{ agentId?: string }]>('close');
+export const botReplyUpdate = defineUpdate<ConversationRequestResult, [{ message: OutboundMessageContent }]>('botReply');
+export const botHandoverUpdate = defineUpdate<ConversationRequestResult, []>('botHandover');
+export const botCompleteUpdate = defineUpdate<ConversationRequestResult, []>('botComplete');
+
+export const conversationStateQuery = defineQuery<ConversationState | null>('state');

@@ -1,0 +1,58 @@
+/**
+ * Per-number automation settings (SPEC §6), as the rules read them. Plain JSON so they
+ * travel in signals and survive continue-as-new. Validation lives with the HTTP API
+ * (src/automation/settings-schema.ts); this file only states the shape and defaults.
+ */
+
+/** A Cloud API message object without `messaging_product` and `to` (SPEC §4). */
+export type OutboundMessageContent = { type: string } & Record<string, unknown>;
+
+export interface AutomationSettings {
+  routing: { mode: 'auto' | 'manual' | 'bot'; preferLastAgent: boolean };
+  welcome: { enabled: boolean; message: OutboundMessageContent };
+  iceBreakers: { enabled: boolean; prompts: string[] };
+  unassignedReply: { enabled: boolean; delaySeconds: number; message: OutboundMessageContent };
+  queueReply: { enabled: boolean; message: OutboundMessageContent };
+  reminder: { enabled: boolean; waitMinutes: number; message: OutboundMessageContent };
+  autoClose: { enabled: boolean; afterMinutes: number };
+  csat: { enabled: boolean; body: string; buttonText: string };
+}
+
+const text = (body: string): OutboundMessageContent => ({ type: 'text', text: { body } });
+
+/**
+ * Defaults for a number nobody has configured yet: the customer is always told they were
+ * heard (unassigned and queue replies on); rules that message customers later or end
+ * conversations are opt-in.
+ */
+export const DEFAULT_AUTOMATION_SETTINGS: AutomationSettings = {
+  routing: { mode: 'auto', preferLastAgent: true },
+  welcome: { enabled: false, message: text('Hi! Thanks for contacting us. How can we help?') },
+  iceBreakers: { enabled: false, prompts: [] },
+  unassignedReply: {
+    enabled: true,
+    delaySeconds: 0,
+    message: text('Thanks for your message! Our team is away right now; we will reply as soon as someone is available.'),
+  },
+  queueReply: {
+    enabled: true,
+    message: text('Thanks for your message! All our agents are busy; you are in the queue and will be served shortly.'),
+  },
+  reminder: {
+    enabled: false,
+    waitMinutes: 5,
+    message: text('Thanks for waiting! An agent will be with you in a moment.'),
+  },
+  autoClose: { enabled: false, afterMinutes: 1440 },
+  csat: { enabled: false, body: 'How did we do? Please rate the help you received.', buttonText: 'Rate us' },
+};
+
+/** Fills omitted blocks (and omitted fields of a block) with the defaults. */
+export function withDefaults(partial: Partial<{ [K in keyof AutomationSettings]: Partial<AutomationSettings[K]> }> | null | undefined): AutomationSettings {
+  const p = partial ?? {};
+  const merged = {} as Record<string, unknown>;
+  for (const key of Object.keys(DEFAULT_AUTOMATION_SETTINGS) as (keyof AutomationSettings)[]) {
+    merged[key] = { ...DEFAULT_AUTOMATION_SETTINGS[key], ...(p[key] ?? {}) };
+  }
+  return merged as unknown as AutomationSettings;
+}

@@ -1,0 +1,336 @@
+/**
+ * The automation rules of SPEC §3 as a pure state machine:
+ *
+ *   step(state, event, now) → { state, commands }
+ *   nextDeadline(state)     → when the machine next wants a `tick`
+ *
+ * No Temporal, no I/O, no clock: the conversation workflow feeds it signals and timer
+ * ticks and carries out the commands it returns through activities. Every time is epoch
+ * milliseconds so the state is plain JSON (it must survive continue-as-new).
+ *
+ * Timers are not stored: each deadline is derived from the moment its rule started
+ * counting plus the current settings, so a settings change (R12) re-arms every timer
+ * against the same starting moment simply by changing the settings.
+ */
+import type { AutomationSettings, OutboundMessageContent } from './automation-settings';
+
+export const MINUTE = 60_000;
+export const HOUR = 60 * MINUTE;
+/** R8: a bot conversation closes after 10 minutes without the customer answering. */
+export const BOT_INACTIVITY_MS = 10 * MINUTE;
+/** R11: Meta allows free-form messages for 24 hours after the customer's last message. */
+export const SERVICE_WINDOW_MS = 24 * HOUR;
+/** How many message ids the machine remembers to drop duplicate deliveries. */
+const SEEN_MESSAGE_IDS_KEPT = 200;
+
+export type ConversationStatus = 'bot' | 'unassigned' | 'queued' | 'assigned' | 'closed';
+/** `routing` is the short moment between a request to route and its outcome. */
+export type MachineStatus = ConversationStatus | 'routing';
+
+export type Automation = 'welcome' | 'unassigned_reply' | 'queue_reply' | 'reminder' | 'csat';
+export type CloseReason = 'agent' | 'admin' | 'auto_close' | 'bot_completed' | 'bot_timeout';
+
+export interface ConversationState {
+  conversationId: string;
+  phoneNumberId: string;
+  contactId: string;
+  status: MachineStatus;
+  agentId: string | null;
+  settings: AutomationSettings;
+  openedAt: number;
+  /** R11: the customer's last window-opening message, by Meta's timestamp. */
+  lastCustomerMessageAt: number | null;
+  /** R4: when the conversation entered `unassigned` and its reply is still owed. */
+  unassignedReplyOwedSince: number | null;
+  /** R7: the first customer message of the current unanswered stretch. */
+  unansweredSince: number | null;
+  reminderSentInStretch: boolean;
+  assignedAt: number | null;
+  /** R9: the agent reply that is the last message, automated ones aside. */
+  lastAgentReplyAwaitingCustomer: number | null;
+  /** R8: last exchange in a bot conversation. */
+  botActiveAt: number | null;
+  closeReason: CloseReason | null;
+  seenMessageIds: string[];
+}
+
+export type ConversationEvent =
+  | {
+      type: 'customer_message';
+      messageId: string;
+      /** Meta's timestamp of the message. */
+      sentAt: number;
+      /** Reactions, system and unsupported messages do not (see WHATSAPP.md §3.1). */
+      opensServiceWindow: boolean;
+      /** A contact this number has never seen before (R1 first contact). */
+      isFirstContact: boolean;
+    }
+  | { type: 'routed'; status: 'bot' | 'unassigned' | 'queued' | 'assigned'; agentId: string | null }
+  /** Assigned from the queue, claimed or transferred; the database already says so. */
+  | { type: 'assigned'; agentId: string }
+  | { type: 'agent_reply'; agentId: string; message: OutboundMessageContent; requestId: string }
+  | { type: 'bot_reply'; message: OutboundMessageContent; requestId: string }
+  | { type: 'bot_handover' }
+  | { type: 'bot_complete' }
+  | { type: 'close'; by: 'agent' | 'admin'; agentId: string | null }
+  | { type: 'settings_changed'; settings: AutomationSettings }
+  | { type: 'tick' };
+
+export type ConversationCommand =
+  | { type: 'route'; mode: 'auto' | 'manual' | 'bot' }
+  | { type: 'send_automation'; automation: Automation; message: OutboundMessageContent }
+  | { type: 'send_reply'; author: 'agent' | 'bot'; agentId: string | null; message: OutboundMessageContent; requestId: string }
+  /** R11: a message that would leave the 24-hour window is recorded, not sent. */
+  | { type: 'skip'; automation: Automation; message: OutboundMessageContent; reason: string }
+  | { type: 'close'; reason: CloseReason; agentId: string | null };
+
+export interface StepResult {
+  state: ConversationState;
+  commands: ConversationCommand[];
+}
+
+export function initialState(init: {
+  conversationId: string;
+  phoneNumberId: string;
+  contactId: string;
+  settings: AutomationSettings;
+  now: number;
+}): StepResult {
+  const state: ConversationState = {
+    conversationId: init.conversationId,
+    phoneNumberId: init.phoneNumberId,
+    contactId: init.contactId,
+    status: 'routing',
+    agentId: null,
+    settings: init.settings,
+    openedAt: init.now,
+    lastCustomerMessageAt: null,
+    unassignedReplyOwedSince: null,
+    unansweredSince: null,
+    reminderSentInStretch: false,
+    assignedAt: null,
+    lastAgentReplyAwaitingCustomer: null,
+    botActiveAt: null,
+    closeReason: null,
+    seenMessageIds: [],
+  };
+  return { state, commands: [{ type: 'route', mode: init.settings.routing.mode }] };
+}
+
+export function isOpen(state: ConversationState): boolean {
+  return state.status !== 'closed';
+}
+
+export function step(state: ConversationState, event: ConversationEvent, now: number): StepResult {
+  if (state.status === 'closed') return { state, commands: [] };
+  switch (event.type) {
+    case 'customer_message':
+      return onCustomerMessage(state, event, now);
+    case 'routed':
+      return enter(state, event.status, event.agentId, now);
+    case 'assigned':
+      return enter(state, 'assigned', event.agentId, now);
+    case 'agent_reply':
+      return {
+        state: {
+          ...state,
+          unansweredSince: null,
+          reminderSentInStretch: false,
+          lastAgentReplyAwaitingCustomer: now,
+        },
+        commands: [{ type: 'send_reply', author: 'agent', agentId: event.agentId, message: event.message, requestId: event.requestId }],
+      };
+    case 'bot_reply':
+      return {
+        state: { ...state, botActiveAt: now },
+        commands: [{ type: 'send_reply', author: 'bot', agentId: null, message: event.message, requestId: event.requestId }],
+      };
+    case 'bot_handover':
+      // R8: a handover routes the conversation as R3 `auto` does.
+      return { state: { ...state, status: 'routing', botActiveAt: null }, commands: [{ type: 'route', mode: 'auto' }] };
+    case 'bot_complete':
+      return close(state, 'bot_completed', now);
+    case 'close':
+      return close(state, event.by, now);
+    case 'settings_changed':
+      return onSettingsChanged(state, event.settings);
+    case 'tick':
+      return onTick(state, now);
+  }
+}
+
+function onCustomerMessage(
+  state: ConversationState,
+  event: Extract<ConversationEvent, { type: 'customer_message' }>,
+  now: number,
+): StepResult {
+  if (state.seenMessageIds.includes(event.messageId)) return { state, commands: [] };
+  const commands: ConversationCommand[] = [];
+  const next: ConversationState = {
+    ...state,
+    seenMessageIds: [...state.seenMessageIds, event.messageId].slice(-SEEN_MESSAGE_IDS_KEPT),
+    // R9: any customer reply cancels a pending auto-close.
+    lastAgentReplyAwaitingCustomer: null,
+    unansweredSince: state.unansweredSince ?? now,
+    botActiveAt: state.status === 'bot' ? now : state.botActiveAt,
+  };
+  if (event.opensServiceWindow) {
+    next.lastCustomerMessageAt = Math.max(state.lastCustomerMessageAt ?? 0, event.sentAt);
+  }
+  if (event.isFirstContact && state.settings.welcome.enabled) {
+    commands.push(automated(next, 'welcome', state.settings.welcome.message, now));
+  }
+  return { state: next, commands };
+}
+
+/** Every transition into a status goes through here, so entry actions are never missed. */
+function enter(state: ConversationState, status: ConversationStatus, agentId: string | null, now: number): StepResult {
+  const next: ConversationState = {
+    ...state,
+    status,
+    agentId: status === 'assigned' ? agentId : null,
+    unassignedReplyOwedSince: null,
+    assignedAt: status === 'assigned' ? now : null,
+    botActiveAt: status === 'bot' ? now : null,
+  };
+  const commands: ConversationCommand[] = [];
+  if (status === 'unassigned') {
+    // R4: owed from the moment of entry; sent after the delay if still unassigned then.
+    next.unassignedReplyOwedSince = now;
+    return onTickWith(next, now, commands);
+  }
+  if (status === 'queued' && state.settings.queueReply.enabled) {
+    commands.push(automated(next, 'queue_reply', state.settings.queueReply.message, now));
+  }
+  return { state: next, commands };
+}
+
+function onTickWith(state: ConversationState, now: number, before: ConversationCommand[]): StepResult {
+  const ticked = onTick(state, now);
+  return { state: ticked.state, commands: [...before, ...ticked.commands] };
+}
+
+function close(state: ConversationState, reason: CloseReason, now: number): StepResult {
+  const wasHandledByHuman = state.status === 'assigned';
+  const next: ConversationState = { ...state, status: 'closed', closeReason: reason, unassignedReplyOwedSince: null };
+  const commands: ConversationCommand[] = [{ type: 'close', reason, agentId: state.agentId }];
+  // R10: only conversations a human held at the moment they closed are surveyed.
+  if (wasHandledByHuman && state.settings.csat.enabled) {
+    commands.push(automated(next, 'csat', surveyMessage(state), now));
+  }
+  return { state: next, commands };
+}
+
+function onSettingsChanged(state: ConversationState, settings: AutomationSettings): StepResult {
+  const next = { ...state, settings };
+  // A reply that is no longer wanted is forgotten rather than sent on re-enable.
+  if (!settings.unassignedReply.enabled) next.unassignedReplyOwedSince = null;
+  return { state: next, commands: [] };
+}
+
+function onTick(state: ConversationState, now: number): StepResult {
+  const due = dueTimers(state).filter((t) => t.at <= now);
+  let next = state;
+  const commands: ConversationCommand[] = [];
+  for (const timer of due) {
+    switch (timer.rule) {
+      case 'unassigned_reply':
+        next = { ...next, unassignedReplyOwedSince: null };
+        commands.push(automated(next, 'unassigned_reply', next.settings.unassignedReply.message, now));
+        break;
+      case 'reminder':
+        next = { ...next, reminderSentInStretch: true };
+        commands.push(automated(next, 'reminder', next.settings.reminder.message, now));
+        break;
+      case 'auto_close': {
+        const closed = close(next, 'auto_close', now);
+        return { state: closed.state, commands: [...commands, ...closed.commands] };
+      }
+      case 'bot_timeout': {
+        const closed = close(next, 'bot_timeout', now);
+        return { state: closed.state, commands: [...commands, ...closed.commands] };
+      }
+    }
+  }
+  return { state: next, commands };
+}
+
+type TimerRule = 'unassigned_reply' | 'reminder' | 'auto_close' | 'bot_timeout';
+
+/** The armed timers and when each fires, derived from state and settings. */
+export function dueTimers(state: ConversationState): { rule: TimerRule; at: number }[] {
+  const s = state.settings;
+  const timers: { rule: TimerRule; at: number }[] = [];
+  if (state.status === 'unassigned' && state.unassignedReplyOwedSince !== null && s.unassignedReply.enabled) {
+    timers.push({ rule: 'unassigned_reply', at: state.unassignedReplyOwedSince + s.unassignedReply.delaySeconds * 1000 });
+  }
+  if (state.status === 'assigned') {
+    if (s.reminder.enabled && state.unansweredSince !== null && !state.reminderSentInStretch) {
+      // R7: an agent who just received the conversation gets the full waiting time.
+      const from = Math.max(state.unansweredSince, state.assignedAt ?? state.unansweredSince);
+      timers.push({ rule: 'reminder', at: from + s.reminder.waitMinutes * MINUTE });
+    }
+    if (s.autoClose.enabled && state.lastAgentReplyAwaitingCustomer !== null) {
+      timers.push({ rule: 'auto_close', at: state.lastAgentReplyAwaitingCustomer + s.autoClose.afterMinutes * MINUTE });
+    }
+  }
+  if (state.status === 'bot' && state.botActiveAt !== null) {
+    timers.push({ rule: 'bot_timeout', at: state.botActiveAt + BOT_INACTIVITY_MS });
+  }
+  return timers.sort((a, b) => a.at - b.at);
+}
+
+/** When the workflow should next deliver a `tick`, or null when no timer is armed. */
+export function nextDeadline(state: ConversationState): number | null {
+  if (state.status === 'closed') return null;
+  const timers = dueTimers(state);
+  return timers.length ? timers[0].at : null;
+}
+
+/** R11 gate for every automated message. */
+function automated(state: ConversationState, automation: Automation, message: OutboundMessageContent, now: number): ConversationCommand {
+  if (!isWithinServiceWindow(state, now)) {
+    return { type: 'skip', automation, message, reason: 'outside the 24-hour customer-service window' };
+  }
+  return { type: 'send_automation', automation, message };
+}
+
+export function isWithinServiceWindow(state: ConversationState, now: number): boolean {
+  return state.lastCustomerMessageAt !== null && now - state.lastCustomerMessageAt <= SERVICE_WINDOW_MS;
+}
+
+export const CSAT_OPTIONS = [
+  { score: 5, title: 'Very satisfied' },
+  { score: 4, title: 'Satisfied' },
+  { score: 3, title: 'Neutral' },
+  { score: 2, title: 'Dissatisfied' },
+  { score: 1, title: 'Very dissatisfied' },
+] as const;
+
+/** The row id carries the conversation, so an answer is recorded against it after close. */
+export function csatRowId(conversationId: string, score: number): string {
+  return `csat:${conversationId}:${score}`;
+}
+
+export function parseCsatRowId(id: string): { conversationId: string; score: number } | null {
+  const match = /^csat:([0-9a-f-]{36}):([1-5])$/.exec(id);
+  return match ? { conversationId: match[1], score: Number(match[2]) } : null;
+}
+
+function surveyMessage(state: ConversationState): OutboundMessageContent {
+  return {
+    type: 'interactive',
+    interactive: {
+      type: 'list',
+      body: { text: state.settings.csat.body },
+      action: {
+        button: state.settings.csat.buttonText,
+        sections: [
+          {
+            rows: CSAT_OPTIONS.map((o) => ({ id: csatRowId(state.conversationId, o.score), title: `${o.score} ${o.title}` })),
+          },
+        ],
+      },
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { OutboundMessageContent } from './rules/automation-settings';
+
+// Sending through Meta: same profile as the conversation's sends (see conversation-workflow).
+const whatsapp = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+const store = proxyActivities<Activities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+export interface WelcomeWorkflowInput {
+  phoneNumberId: string;
+  contactId: string;
+  /** The request_welcome event's timestamp: it opens the customer-service window. */
+  requestedAt: number;
+}
+
+/** The workflow id makes a contact's welcome unique, however often Meta asks. */
+export function welcomeWorkflowId(phoneNumberId: string, contactId: string): string {
+  return `welcome:${phoneNumberId}:${contactId}`;
+}
+
+/**
+ * R1 on a `request_welcome` event: the contact opened the chat but wrote nothing yet, so
+ * there is no conversation for agents; the welcome is sent on its own.
+ */
+export async function welcomeWorkflow(input: WelcomeWorkflowInput): Promise<void> {
+  const settings = await store.loadAutomationSettings(input.phoneNumberId);
+  if (!settings.welcome.enabled) return;
+  await whatsapp.sendMessage({
+    idempotencyKey: `${workflowInfo().workflowId}:welcome`,
+    phoneNumberId: input.phoneNumberId,
+    contactId: input.contactId,
+    conversationId: null,
+    author: 'automation',
+    automation: 'welcome',
+    agentId: null,
+    message: settings.welcome.message as OutboundMessageContent,
+    lastCustomerMessageAt: input.requestedAt,
+  });
+}
