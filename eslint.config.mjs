@@ -23,12 +23,16 @@ export default tseslint.config(
     // non-deterministic or unavailable there, and activities run elsewhere.
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           paths: nodeBuiltins.map((name) => ({ name, message: 'Node builtins are not allowed in workflow code.' })),
           patterns: [
-            { group: ['../activities/*', '../src/*'], allowImportNames: [], message: 'Workflows may import only activity types (import type).' },
+            {
+              group: ['**/activities', '**/activities/**', '**/src/**'],
+              allowTypeImports: true,
+              message: 'Workflows import only types from activities and services; they run in a sandbox.',
+            },
           ],
         },
       ],

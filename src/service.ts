@@ -16,6 +16,8 @@ import { resolveSecrets } from './secrets';
 import { connectClient, connectWorkerConnection, type TemporalTarget } from './temporal/client';
 import { startDevServer } from './temporal/dev-server';
 import { createWorker } from './temporal/worker';
+import { installTemporalRuntimeLogging } from './temporal/runtime-logging';
+import { ensureSearchAttributes } from './temporal/search-attributes';
 import { createAssignmentStore } from './assignment/assignment-store';
 import { createGraphClient } from './whatsapp/graph-client';
 
@@ -77,6 +79,7 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
     const sandbox = !whatsapp.accessToken;
 
     if (role !== 'api') {
+      installTemporalRuntimeLogging(log);
       const connection: NativeConnection = await connectWorkerConnection(target);
       stops.push(() => connection.close());
       const worker: Worker = await createWorker({
@@ -97,6 +100,7 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
     if (role !== 'worker') {
       const temporal: Client = await connectClient(target);
       stops.push(() => temporal.connection.close());
+      if (env.TEMPORAL_ADDRESS) await ensureSearchAttributes(temporal, env.TEMPORAL_NAMESPACE, log);
       const app = createApp({
         db,
         temporal,

@@ -67,7 +67,7 @@ export function createGraphClient(settings: WhatsAppSettings, fetchImpl: typeof 
       throw new GraphApiError(`Graph API unreachable: ${(cause as Error).message}`, null, null, null);
     }
     const text = await response.text();
-    let json: Record<string, unknown> = {};
+    let json: Record<string, unknown>;
     try {
       json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
     } catch {
@@ -75,7 +75,7 @@ export function createGraphClient(settings: WhatsAppSettings, fetchImpl: typeof 
     }
     if (!response.ok || json.error) {
       const error = (json.error ?? {}) as { message?: string; code?: number; error_data?: { details?: string } };
-      const code = typeof error.code === 'number' ? error.code : response.status >= 500 ? null : null;
+      const code = typeof error.code === 'number' ? error.code : null;
       throw new GraphApiError(error.message ?? `Graph API answered HTTP ${response.status}`, code, response.status, error.error_data?.details ?? null);
     }
     return json;

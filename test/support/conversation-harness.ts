@@ -29,7 +29,7 @@ export interface ConversationHarness {
   /** Delivers an inbound customer text as the webhook receiver would. */
   customerSays(contactKey: string, body: string, options?: { wamid?: string; sentAt?: number; phoneNumberId?: string }): Promise<string>;
   saveSettings(settings: Partial<{ [K in keyof AutomationSettings]: Partial<AutomationSettings[K]> }>, phoneNumberId?: string): Promise<void>;
-  now(): number;
+  now(): Promise<number>;
   close(): Promise<void>;
 }
 

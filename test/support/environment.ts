@@ -13,7 +13,7 @@ import pino from 'pino';
 import { createDatabase, type Database, migrateToLatest } from '../../src/db/knex';
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '../../src/db/embedded-postgres';
 import { ensureTestServer, freePort } from '../../src/provisioning/test-server';
-import { ALL_SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes';
+import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
 
 export const testLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
@@ -24,7 +24,7 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | null = null;
 const openDatabases: Database[] = [];
 let runtimeInstalled = false;
 
-function quietRuntime(): void {
+export function installQuietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({ logger: new DefaultLogger(process.env.TEST_LOG_LEVEL ? 'INFO' : 'ERROR') });
@@ -56,22 +56,19 @@ export async function createTestDatabase(): Promise<{ db: Database; url: string 
 
 /** Temporal's time-skipping server; provisioning failures fail the suite loudly. */
 export async function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
-  quietRuntime();
+  installQuietRuntime();
   timeSkipping ??= (async () => {
     const executable = await ensureTestServer();
     const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable } });
     // The test server knows only built-in search attributes; register ours like the dev server does.
-    await env.connection.operatorService.addSearchAttributes({
-      namespace: env.namespace ?? 'default',
-      searchAttributes: Object.fromEntries(ALL_SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, 2 /* KEYWORD */])),
-    }).catch(() => undefined);
+    await ensureSearchAttributes(env.client, env.namespace ?? 'default', testLog);
     return env;
   })();
   return timeSkipping;
 }
 
 export async function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  quietRuntime();
+  installQuietRuntime();
   bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') });
   return bundle;
 }

@@ -1,0 +1,27 @@
+import { DefaultLogger, type LogLevel, Runtime } from '@temporalio/worker';
+import type { Logger } from '../logger';
+
+const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
+
+/**
+ * Routes the Temporal SDK's logs into our logger, once per process. The SDK's INFO
+ * chatter (bundler output, worker state) is demoted to debug so a start stays readable.
+ */
+export function installTemporalRuntimeLogging(log: Logger): void {
+  try {
+    Runtime.install({
+      logger: new DefaultLogger('INFO', (entry) => {
+        const level = LEVELS[entry.level];
+        log[level === 'info' ? 'debug' : level]({ temporal: entry.meta }, entry.message);
+      }),
+    });
+  } catch {
+    // Already installed by an earlier call (tests start several services in one process).
+  }
+}
