@@ -51,6 +51,23 @@ export function createConversationActivities({ db, assignments }: ActivityDeps) 
       return { result, drained };
     },
 
+    async drainQueueForAgent(input: { agentId: string }): Promise<Assignment[]> {
+      return assignments.drainForAgent(input.agentId);
+    },
+
+    async listOpenConversations(input: { phoneNumberId: string; afterConversationId: string | null; limit: number }): Promise<{ conversationId: string; workflowId: string }[]> {
+      const rows = await db('conversations')
+        .where({ phone_number_id: input.phoneNumberId })
+        .whereNot({ status: 'closed' })
+        .modify((q) => {
+          if (input.afterConversationId) q.where('id', '>', input.afterConversationId);
+        })
+        .orderBy('id')
+        .limit(input.limit)
+        .select('id', 'workflow_id');
+      return rows.map((r: { id: string; workflow_id: string }) => ({ conversationId: r.id, workflowId: r.workflow_id }));
+    },
+
     /** Closes the conversation and hands the agent's freed capacity to the queue (R6). */
     async closeConversation(input: { conversationId: string; reason: CloseReason }): Promise<{ drained: Assignment[] }> {
       const previous = await db.transaction(async (trx) => {

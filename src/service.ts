@@ -106,6 +106,8 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
         temporal,
         intake: createWebhookIntake({ db, temporal, taskQueue: env.TEMPORAL_TASK_QUEUE, log }),
         log,
+        taskQueue: env.TEMPORAL_TASK_QUEUE,
+        graph: sandbox ? null : createGraphClient(whatsapp),
         apiKeys: secrets.apiKeys,
         appSecret: secrets.appSecret,
         verifyToken: secrets.verifyToken,

@@ -5,6 +5,11 @@ import type { Logger } from '../logger';
 import type { WebhookIntake } from '../inbound/webhook-intake';
 import { requireApiKey } from './auth';
 import { createConversationsRouter } from './conversations-router';
+import { createConversationActionsRouter } from './conversation-actions-router';
+import { createAutomationRouter } from './automation-router';
+import { createAgentsRouter } from './agents-router';
+import { createReportsRouter } from './reports-router';
+import type { GraphClient } from '../whatsapp/graph-client';
 import { errorHandler, sendError } from './errors';
 import { createHealthRouter } from './health-router';
 import { createWebhookRouter } from './webhook-router';
@@ -14,6 +19,9 @@ export interface AppDeps {
   temporal: Client;
   intake: WebhookIntake;
   log: Logger;
+  taskQueue: string;
+  /** null in sandbox mode. */
+  graph: GraphClient | null;
   apiKeys: string[];
   appSecret: string;
   verifyToken: string;
@@ -32,6 +40,10 @@ export function createApp(deps: AppDeps): Express {
   api.use(requireApiKey(deps.apiKeys));
   api.use(express.json({ limit: MAX_API_BODY }));
   api.use(createConversationsRouter(deps));
+  api.use(createConversationActionsRouter(deps));
+  api.use(createAutomationRouter(deps));
+  api.use(createAgentsRouter(deps));
+  api.use(createReportsRouter(deps));
   app.use('/api', api);
 
   app.use((_req, res) => sendError(res, 404, 'not_found', 'no such route'));

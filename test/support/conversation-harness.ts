@@ -4,7 +4,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { createAssignmentStore } from '../../src/assignment/assignment-store';
 import type { Database } from '../../src/db/knex';
 import { createWebhookIntake, type WebhookIntake } from '../../src/inbound/webhook-intake';
@@ -23,7 +22,6 @@ export interface ConversationHarness {
   graph: FakeGraphApi;
   intake: WebhookIntake;
   taskQueue: string;
-  worker: Worker;
   /** Runs `fn` while the worker polls; the worker stops after. */
   run<T>(fn: () => Promise<T>): Promise<T>;
   /** Delivers an inbound customer text as the webhook receiver would. */
@@ -39,13 +37,15 @@ export async function createConversationHarness(): Promise<ConversationHarness> 
   const taskQueue = `test-${randomUUID()}`;
   const graphClient = createGraphClient({ apiBaseUrl: graph.url, apiVersion: 'v23.0', accessToken: 'test-token', messagesPerSecond: 80 });
   const intake = createWebhookIntake({ db, temporal: env.client, taskQueue, log: testLog });
-  const worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
-    workflowBundle: bundle,
-    deps: { db, assignments: createAssignmentStore(db), graph: graphClient, log: testLog },
-  });
+  // A Worker runs once; each `run` gets a fresh one on the same task queue.
+  const newWorker = () =>
+    createWorker({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue,
+      workflowBundle: bundle,
+      deps: { db, assignments: createAssignmentStore(db), graph: graphClient, log: testLog },
+    });
   let wamidCounter = 0;
   const harness: ConversationHarness = {
     env,
@@ -53,8 +53,7 @@ export async function createConversationHarness(): Promise<ConversationHarness> 
     graph,
     intake,
     taskQueue,
-    worker,
-    run: (fn) => worker.runUntil(fn),
+    run: async (fn) => (await newWorker()).runUntil(fn),
     now: () => env.currentTimeMs(),
     async customerSays(contactKey, body, options = {}) {
       const wamid = options.wamid ?? `wamid.TEST${randomUUID()}-${++wamidCounter}`;

@@ -105,21 +105,27 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   };
   // Validators turn away what cannot succeed before it reaches history; the main loop
   // re-checks, because the state may change while a request waits its turn.
-  const requireStatus = (...allowed: string[]) => (..._input: unknown[]) => {
-    if (!state || !allowed.includes(state.status)) throw conflict(`the conversation is ${state?.status ?? 'opening'}, not ${allowed.join(' or ')}`);
-  };
+  const requireStatus =
+    (...allowed: string[]) =>
+    ({ conversationId }: { conversationId: string }) => {
+      if (!state || state.conversationId !== conversationId) throw conflict('the conversation is closed');
+      if (!allowed.includes(state.status)) throw conflict(`the conversation is ${state.status}, not ${allowed.join(' or ')}`);
+    };
   setHandler(claimUpdate, ({ agentId }) => request({ type: 'claim', agentId }), { validator: requireStatus('queued', 'unassigned') });
   setHandler(assignUpdate, ({ agentId }) => request({ type: 'assign', agentId }), {
     validator: requireStatus('queued', 'unassigned', 'assigned', 'bot'),
   });
   setHandler(agentReplyUpdate, ({ agentId, message }) => request({ type: 'agent_reply', agentId, message }), {
-    validator: ({ agentId }) => {
-      requireStatus('assigned')();
-      if (state?.agentId !== agentId) throw conflict(`only the assigned agent (${state?.agentId}) may reply`);
+    validator: (input) => {
+      requireStatus('assigned')(input);
+      if (state?.agentId !== input.agentId) throw conflict(`only the assigned agent (${state?.agentId}) may reply`);
     },
   });
   setHandler(closeUpdate, ({ agentId }) => request({ type: 'close', agentId: agentId ?? null }), {
-    validator: requireStatus('bot', 'unassigned', 'queued', 'assigned'),
+    validator: (input) => {
+      requireStatus('bot', 'unassigned', 'queued', 'assigned')(input);
+      if (input.agentId && state?.agentId !== input.agentId) throw conflict(`only the assigned agent (${state?.agentId ?? 'none'}) may close it`);
+    },
   });
   setHandler(botReplyUpdate, ({ message }) => request({ type: 'bot_reply', message }), { validator: requireStatus('bot') });
   setHandler(botHandoverUpdate, () => request({ type: 'bot_handover' }), { validator: requireStatus('bot') });
@@ -231,6 +237,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         return void results.set(requestId, { ok: true, messageId: sent?.messageId ?? undefined, status: sent?.status });
       }
       case 'close':
+        if (req.agentId && s.agentId !== req.agentId) return void reject(`only the assigned agent (${s.agentId ?? 'none'}) may close it`);
         await apply({ type: 'close', by: req.agentId ? 'agent' : 'admin', agentId: req.agentId });
         return void results.set(requestId, { ok: true, status: 'closed' });
       case 'bot_reply': {

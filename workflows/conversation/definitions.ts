@@ -41,12 +41,21 @@ export type ConversationRequestResult =
   | { ok: true; messageId?: string; status?: string }
   | { ok: false; code: 'conflict'; message: string };
 
-export const claimUpdate = defineUpdate<ConversationRequestResult, [{ agentId: string }]>('claim');
-export const assignUpdate = defineUpdate<ConversationRequestResult, [{ agentId: string }]>('assign');
-export const agentReplyUpdate = defineUpdate<ConversationRequestResult, [{ agentId: string; message: OutboundMessageContent }]>('agentReply');
-export const closeUpdate = defineUpdate<ConversationRequestResult, [{ agentId?: string }]>('close');
-export const botReplyUpdate = defineUpdate<ConversationRequestResult, [{ message: OutboundMessageContent }]>('botReply');
-export const botHandoverUpdate = defineUpdate<ConversationRequestResult, []>('botHandover');
-export const botCompleteUpdate = defineUpdate<ConversationRequestResult, []>('botComplete');
+/**
+ * Every update names the conversation it is meant for: the workflow id is shared by all
+ * of a contact's conversations, so a request for one that has closed must not reach the
+ * next one.
+ */
+interface Addressed {
+  conversationId: string;
+}
+
+export const claimUpdate = defineUpdate<ConversationRequestResult, [Addressed & { agentId: string }]>('claim');
+export const assignUpdate = defineUpdate<ConversationRequestResult, [Addressed & { agentId: string }]>('assign');
+export const agentReplyUpdate = defineUpdate<ConversationRequestResult, [Addressed & { agentId: string; message: OutboundMessageContent }]>('agentReply');
+export const closeUpdate = defineUpdate<ConversationRequestResult, [Addressed & { agentId?: string }]>('close');
+export const botReplyUpdate = defineUpdate<ConversationRequestResult, [Addressed & { message: OutboundMessageContent }]>('botReply');
+export const botHandoverUpdate = defineUpdate<ConversationRequestResult, [Addressed]>('botHandover');
+export const botCompleteUpdate = defineUpdate<ConversationRequestResult, [Addressed]>('botComplete');
 
 export const conversationStateQuery = defineQuery<ConversationState | null>('state');

@@ -1,0 +1,41 @@
+/**
+ * Validation of `PUT /api/numbers/{id}/automation` (SPEC §6). Every block and field is
+ * optional and takes its default; unknown keys are rejected so typos surface. Message
+ * content goes through the one content validator (SPEC §4).
+ */
+import { z } from 'zod';
+import { iceBreakerPromptsSchema, messageContentSchema } from '../whatsapp/message-content';
+import { type AutomationSettings, withDefaults } from '../../workflows/rules/automation-settings';
+
+const int = (min: number, max: number, unit: string) =>
+  z
+    .number({ error: (iss) => (iss.input === undefined ? 'is required' : `must be a whole number of ${unit}`) })
+    .int(`must be a whole number of ${unit}`)
+    .min(min, `must be between ${min} and ${max} ${unit}`)
+    .max(max, `must be between ${min} and ${max} ${unit}`);
+
+/** UTF-16 length, like the content validator (Meta counts conservatively). */
+const text = (min: number, max: number) =>
+  z.string().refine((s) => s.length >= min && s.length <= max, { error: (iss) => `must be ${min}–${max} characters (got ${String(iss.input).length})` });
+
+export const automationSettingsInputSchema = z.strictObject({
+  routing: z.strictObject({ mode: z.enum(['auto', 'manual', 'bot']).optional(), preferLastAgent: z.boolean().optional() }).optional(),
+  welcome: z.strictObject({ enabled: z.boolean().optional(), message: messageContentSchema.optional() }).optional(),
+  iceBreakers: z.strictObject({ enabled: z.boolean().optional(), prompts: iceBreakerPromptsSchema.optional() }).optional(),
+  unassignedReply: z
+    .strictObject({ enabled: z.boolean().optional(), delaySeconds: int(0, 600, 'seconds').optional(), message: messageContentSchema.optional() })
+    .optional(),
+  queueReply: z.strictObject({ enabled: z.boolean().optional(), message: messageContentSchema.optional() }).optional(),
+  reminder: z
+    .strictObject({ enabled: z.boolean().optional(), waitMinutes: int(1, 24 * 60, 'minutes').optional(), message: messageContentSchema.optional() })
+    .optional(),
+  autoClose: z.strictObject({ enabled: z.boolean().optional(), afterMinutes: int(1, 72 * 60, 'minutes').optional() }).optional(),
+  // The survey is a list message: body up to 4096, button text up to 20 (SPEC §4).
+  csat: z.strictObject({ enabled: z.boolean().optional(), body: text(1, 4096).optional(), buttonText: text(1, 20).optional() }).optional(),
+});
+
+export type AutomationSettingsInput = z.infer<typeof automationSettingsInputSchema>;
+
+export function settingsFromInput(input: AutomationSettingsInput): AutomationSettings {
+  return withDefaults(input as Parameters<typeof withDefaults>[0]);
+}

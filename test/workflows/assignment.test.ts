@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { claimUpdate, agentReplyUpdate, closeUpdate } from '../../workflows/conversation/definitions';
+import { createConversationHarness, eventually, type ConversationHarness } from '../support/conversation-harness';
+
+describe('R3/R6 routing, queue and claims (time-skipping server)', () => {
+  let h: ConversationHarness;
+  before(async () => {
+    h = await createConversationHarness();
+  });
+  after(async () => h?.close());
+
+  async function addAgent(id: string, receptionLimit: number, status: 'online' | 'offline' = 'online') {
+    await h.db('agents').insert({ id, name: id, reception_limit: receptionLimit, status }).onConflict('id').merge();
+  }
+
+  it('assigns to an online agent, queues past the limit, and drains the queue when the agent closes one', async () => {
+    await addAgent('alice', 1);
+    await h.run(async () => {
+      await h.customerSays('US.A1', 'first');
+      const first = await eventually(() => h.db('conversations').where({ status: 'assigned' }).first(), 10_000, 'first assigned');
+      assert.equal(first.agent_id, 'alice');
+      await h.customerSays('US.A2', 'second');
+      const second = await eventually(() => h.db('conversations').where({ status: 'queued' }).first(), 10_000, 'second queued');
+      const queueReply = await eventually(() => h.db('messages').where({ conversation_id: second.id, automation: 'queue_reply', status: 'accepted' }).first(), 10_000, 'queue reply');
+      assert.equal(queueReply.status, 'accepted');
+
+      const handle = h.env.client.workflow.getHandle(first.workflow_id);
+      const reply = await handle.executeUpdate(agentReplyUpdate, { args: [{ conversationId: first.id, agentId: 'alice', message: { type: 'text', text: { body: 'Hi!' } } }] });
+      assert.equal(reply.ok, true);
+      await handle.executeUpdate(closeUpdate, { args: [{ conversationId: first.id, agentId: 'alice' }] });
+      const drained = await eventually(() => h.db('conversations').where({ id: second.id, status: 'assigned' }).first(), 10_000, 'queue drained');
+      assert.equal(drained.agent_id, 'alice');
+      const state = await eventually(async () => {
+        const s = await h.env.client.workflow.getHandle(second.workflow_id).query('state');
+        return (s as { status: string }).status === 'assigned' ? s : undefined;
+      }, 10_000, 'workflow learned the assignment');
+      assert.equal((state as { agentId: string }).agentId, 'alice');
+    });
+  });
+
+  it('lets exactly one of many concurrent claims win', async () => {
+    await h.db('agents').update({ status: 'offline' });
+    for (let i = 0; i < 8; i++) await addAgent(`claimer-${i}`, 5, 'offline');
+    await h.run(async () => {
+      await h.customerSays('US.C1', 'help');
+      const reply = await eventually(() => h.db('messages').where({ automation: 'unassigned_reply' }).first(), 10_000, 'routed as unassigned');
+      const conversation = await h.db('conversations').where({ id: reply.conversation_id }).first();
+      const handle = h.env.client.workflow.getHandle(conversation.workflow_id);
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 8 }, (_, i) => handle.executeUpdate(claimUpdate, { args: [{ conversationId: conversation.id, agentId: `claimer-${i}` }] })),
+      );
+      const winners = outcomes.filter((o) => o.status === 'fulfilled' && o.value.ok);
+      assert.equal(winners.length, 1, JSON.stringify(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : String(o.reason)))));
+      const row = await h.db('conversations').where({ id: conversation.id }).first();
+      assert.equal(row.status, 'assigned');
+    });
+  });
+});
