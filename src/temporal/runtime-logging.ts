@@ -16,6 +16,8 @@ const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
 export function installTemporalRuntimeLogging(log: Logger): void {
   try {
     Runtime.install({
+      // Core's own logs (e.g. capability warnings of older servers) are forwarded, warnings and up.
+      telemetryOptions: { logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} } },
       logger: new DefaultLogger('INFO', (entry) => {
         const level = LEVELS[entry.level];
         log[level === 'info' ? 'debug' : level]({ temporal: entry.meta }, entry.message);
