@@ -105,28 +105,29 @@ async function printReplies(baseUrl: string, apiKey: string, phoneNumberId: stri
     const r = await fetch(`${baseUrl}/api${p}`, { headers: { authorization: `Bearer ${apiKey}` } });
     return r.json() as Promise<Record<string, unknown>>;
   };
+  type Detail = { id: string; status: string; agentId: string | null; messages: Record<string, unknown>[] };
   const deadline = Date.now() + waitMs;
   let shown = 0;
+  let found: Detail | null = null;
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 250));
     const { conversations } = (await get(`/conversations?phoneNumberId=${encodeURIComponent(phoneNumberId)}&limit=20`)) as { conversations: { id: string }[] };
     for (const c of conversations ?? []) {
-      const detail = (await get(`/conversations/${c.id}`)) as { id: string; status: string; agentId: string | null; messages: Record<string, unknown>[] };
+      const detail = (await get(`/conversations/${c.id}`)) as Detail;
       const index = detail.messages.findIndex((m) => m.wamid === wamid);
       if (index < 0) continue;
+      found = detail;
       const replies = detail.messages.slice(index + 1).filter((m) => m.direction === 'outbound');
       for (const m of replies.slice(shown)) {
         const label = m.automation ?? m.author;
         process.stdout.write(`← [${label}, ${m.status}${m.skipReason ? `: ${m.skipReason}` : ''}] ${preview(m.content)}\n`);
       }
       shown = replies.length;
-      if (shown > 0) {
-        process.stdout.write(`  conversation ${detail.id} is ${detail.status}${detail.agentId ? ` (agent ${detail.agentId})` : ''}\n`);
-        return;
-      }
     }
+    if (shown > 0) break;
   }
-  process.stdout.write('  (no reply yet: automations may be off, delayed, or an agent will answer)\n');
+  if (!found) process.stdout.write('  (the message is stored; its conversation is not visible yet)\n');
+  else process.stdout.write(`  conversation ${found.id} is ${found.status}${found.agentId ? ` (agent ${found.agentId})` : ''}\n`);
 }
 
 function preview(content: unknown): string {
