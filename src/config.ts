@@ -45,6 +45,8 @@ const envSchema = z.object({
     .default('v23.0'),
   /** Meta's default throughput per business number (messages per second). */
   WHATSAPP_MESSAGES_PER_SECOND: z.coerce.number().positive().max(1000).default(80),
+  /** Meta's pair rate limit: about one message every 6 s to the same customer. */
+  WHATSAPP_CONTACT_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(6000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -77,6 +79,7 @@ export interface WhatsAppSettings {
   /** Absent: sandbox mode, outbound messages are recorded, not sent. */
   accessToken: string | undefined;
   messagesPerSecond: number;
+  contactIntervalMs: number;
 }
 
 export function whatsAppSettings(env: Env): WhatsAppSettings {
@@ -85,5 +88,6 @@ export function whatsAppSettings(env: Env): WhatsAppSettings {
     apiVersion: env.WHATSAPP_API_VERSION,
     accessToken: env.WHATSAPP_ACCESS_TOKEN,
     messagesPerSecond: env.WHATSAPP_MESSAGES_PER_SECOND,
+    contactIntervalMs: env.WHATSAPP_CONTACT_INTERVAL_MS,
   };
 }

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { createSendPacer } from '../../src/whatsapp/send-pacer';
+import { createTestDatabase } from '../support/environment';
+import type { Database } from '../../src/db/knex';
+
+describe('send pacing (real PostgreSQL)', () => {
+  let db: Database;
+  before(async () => {
+    ({ db } = await createTestDatabase());
+  });
+
+  it('spreads concurrent sends of one number at its throughput, shared by every sender', async () => {
+    // Two pacers stand for two worker replicas sharing one budget.
+    const replicaA = createSendPacer(db, { messagesPerSecondPerNumber: 100, contactIntervalMs: 0 });
+    const replicaB = createSendPacer(db, { messagesPerSecondPerNumber: 100, contactIntervalMs: 0 });
+    const sentAt: number[] = [];
+    const started = Date.now();
+    await Promise.all(
+      Array.from({ length: 60 }, async (_, i) => {
+        await (i % 2 ? replicaA : replicaB).waitForSlot('111', `contact-${i}`);
+        sentAt.push(Date.now());
+      }),
+    );
+    const elapsed = Date.now() - started;
+    // 60 messages at 100/s need at least 590 ms between the first slot and the last.
+    assert.ok(elapsed >= 560, `60 sends took only ${elapsed} ms`);
+    sentAt.sort((a, b) => a - b);
+    for (let i = 10; i < sentAt.length; i++) {
+      assert.ok(sentAt[i] - sentAt[i - 10] >= 90, `more than 10 sends within 100 ms around #${i}`);
+    }
+  });
+
+  it('keeps numbers independent', async () => {
+    const pacer = createSendPacer(db, { messagesPerSecondPerNumber: 10, contactIntervalMs: 0 });
+    const started = Date.now();
+    await Promise.all(['201', '202', '203', '204', '205'].map((n) => pacer.waitForSlot(n, 'c')));
+    assert.ok(Date.now() - started < 90, 'one message on each of five numbers goes out at once');
+  });
+
+  it('spaces messages to the same contact, in the order they asked', async () => {
+    const pacer = createSendPacer(db, { messagesPerSecondPerNumber: 80, contactIntervalMs: 300 });
+    const order: number[] = [];
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await pacer.waitForSlot('301', 'same-contact');
+      order.push(i);
+      times.push(Date.now());
+    }
+    assert.deepEqual(order, [0, 1, 2]);
+    assert.ok(times[1] - times[0] >= 280 && times[2] - times[1] >= 280, `gaps ${times[1] - times[0]} and ${times[2] - times[1]} ms`);
+    const otherContact = Date.now();
+    await pacer.waitForSlot('301', 'another-contact');
+    assert.ok(Date.now() - otherContact < 100, 'another contact does not wait');
+  });
+});
