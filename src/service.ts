@@ -108,6 +108,7 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
         log,
         taskQueue: env.TEMPORAL_TASK_QUEUE,
         graph: sandbox ? null : createGraphClient(whatsapp),
+        sandbox,
         apiKeys: secrets.apiKeys,
         appSecret: secrets.appSecret,
         verifyToken: secrets.verifyToken,

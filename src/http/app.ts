@@ -13,6 +13,7 @@ import type { GraphClient } from '../whatsapp/graph-client';
 import { errorHandler, sendError } from './errors';
 import { createHealthRouter } from './health-router';
 import { createWebhookRouter } from './webhook-router';
+import { createOpenApiRouter } from './openapi-router';
 
 export interface AppDeps {
   db: Database;
@@ -22,6 +23,8 @@ export interface AppDeps {
   taskQueue: string;
   /** null in sandbox mode. */
   graph: GraphClient | null;
+  /** No WhatsApp access token: outbound messages are recorded, not sent. */
+  sandbox: boolean;
   apiKeys: string[];
   appSecret: string;
   verifyToken: string;
@@ -35,6 +38,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.use(createHealthRouter(deps));
   app.use(createWebhookRouter(deps));
+  app.use(createOpenApiRouter());
 
   const api = express.Router();
   api.use(requireApiKey(deps.apiKeys));

@@ -14,7 +14,7 @@ describe('end to end: the service as npm start runs it', function () {
   it('reports PostgreSQL and Temporal as reachable on /healthz', async () => {
     const response = await fetch(`${s.baseUrl}/healthz`);
     assert.equal(response.status, 200);
-    assert.deepEqual(await response.json(), { status: 'ok', postgres: 'up', temporal: 'up' });
+    assert.deepEqual(await response.json(), { status: 'ok', postgres: 'up', temporal: 'up', whatsappToken: 'ok' });
   });
 
   it('answers the verification handshake with the challenge', async () => {

@@ -35,7 +35,7 @@ export async function createConversationHarness(): Promise<ConversationHarness> 
   const [env, bundle, { db }] = await Promise.all([timeSkippingEnvironment(), workflowBundle(), createTestDatabase()]);
   const graph = await new FakeGraphApi().start();
   const taskQueue = `test-${randomUUID()}`;
-  const graphClient = createGraphClient({ apiBaseUrl: graph.url, apiVersion: 'v23.0', accessToken: 'test-token', messagesPerSecond: 80 });
+  const graphClient = createGraphClient({ apiBaseUrl: graph.url, apiVersion: 'v23.0', accessToken: 'test-token', messagesPerSecond: 80, contactIntervalMs: 0 });
   const intake = createWebhookIntake({ db, temporal: env.client, taskQueue, log: testLog });
   // A Worker runs once; each `run` gets a fresh one on the same task queue.
   const newWorker = () =>
