@@ -1,8 +1,10 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { OutboundMessageContent } from '../workflows/rules/automation-settings';
 import type { Automation } from '../workflows/rules/conversation-machine';
 import { SERVICE_WINDOW_MS } from '../workflows/rules/conversation-machine';
 import { GraphApiError } from '../src/whatsapp/graph-client';
+import { recordCondition } from '../src/health/service-conditions';
+import { validateMessageContent } from '../src/whatsapp/message-content';
 import type { ActivityDeps } from './deps';
 
 export interface OutboundMessageRequest {
@@ -26,7 +28,11 @@ export interface OutboundMessageResult {
   status: OutboundMessageStatus;
 }
 
-export function createMessagingActivities({ db, graph, log }: ActivityDeps) {
+/** Meta's advice for the pair rate limit (131056): wait 4^X seconds before retry X. */
+const PAIR_LIMIT_BACKOFF_BASE_S = 4;
+const PAIR_LIMIT_BACKOFF_MAX_S = 15 * 60;
+
+export function createMessagingActivities({ db, graph, pacer, log }: ActivityDeps) {
   /** Writes the outbound row before any network call, so nothing is sent unrecorded. */
   async function recordIntent(request: OutboundMessageRequest): Promise<{ id: string; status: string } | null> {
     return db.transaction(async (trx) => {
@@ -74,26 +80,45 @@ export function createMessagingActivities({ db, graph, log }: ActivityDeps) {
         await finish(row.id, { status: 'skipped', skip_reason: 'outside the 24-hour customer-service window' });
         return { messageId: row.id, status: 'skipped' };
       }
+      // Settings and replies were validated on save; this catches anything older or hand-made
+      // before Meta turns it into a final error #100.
+      const content = validateMessageContent(request.message);
+      if (!content.ok) {
+        await finish(row.id, { status: 'failed', error: JSON.stringify({ code: 'invalid_content', issues: content.issues }) });
+        return { messageId: row.id, status: 'failed' };
+      }
       if (!graph) {
         log.info({ messageId: row.id, conversationId: request.conversationId, automation: request.automation, author: request.author, message: request.message }, 'sandbox: outbound message recorded, not sent');
         await finish(row.id, { status: 'recorded' });
         return { messageId: row.id, status: 'recorded' };
       }
       const contact = await db('contacts').where({ id: request.contactId }).first('wa_id', 'user_id');
+      await pacer.waitForSlot(request.phoneNumberId, request.contactId);
       try {
         const { wamid } = await graph.sendMessage(request.phoneNumberId, { waId: contact?.wa_id ?? null, userId: contact?.user_id ?? null }, request.message);
         await finish(row.id, { status: 'accepted', wamid });
+        await recordCondition(db, 'whatsapp_token', 'ok');
         return { messageId: row.id, status: 'accepted' };
       } catch (error) {
-        if (error instanceof GraphApiError && !error.retryable) {
-          if (error.isTokenProblem) log.error({ code: error.code }, 'WhatsApp access token rejected: fix WHATSAPP_ACCESS_TOKEN');
+        if (!(error instanceof GraphApiError)) throw error;
+        if (!error.retryable) {
+          if (error.isTokenProblem) {
+            log.error({ code: error.code, details: error.details }, 'WhatsApp rejected the access token: set a valid WHATSAPP_ACCESS_TOKEN; messages fail until then');
+            await recordCondition(db, 'whatsapp_token', 'rejected', error.toJSON());
+          }
           await finish(row.id, { status: 'failed', error: JSON.stringify(error.toJSON()) });
           return { messageId: row.id, status: 'failed' };
         }
-        if (error instanceof GraphApiError) {
-          throw ApplicationFailure.retryable(error.message, `GraphApi.${error.errorClass}`, error.toJSON());
-        }
-        throw error;
+        log.warn({ code: error.code, attempt: Context.current().info.attempt }, 'WhatsApp send will be retried');
+        throw ApplicationFailure.create({
+          type: `GraphApi.${error.errorClass}`,
+          message: error.message,
+          details: [error.toJSON()],
+          nextRetryDelay:
+            error.code === 131056
+              ? `${Math.min(PAIR_LIMIT_BACKOFF_BASE_S ** (Context.current().info.attempt - 1), PAIR_LIMIT_BACKOFF_MAX_S)} seconds`
+              : undefined,
+        });
       }
     },
 

@@ -20,6 +20,7 @@ import { installTemporalRuntimeLogging } from './temporal/runtime-logging';
 import { ensureSearchAttributes } from './temporal/search-attributes';
 import { createAssignmentStore } from './assignment/assignment-store';
 import { createGraphClient } from './whatsapp/graph-client';
+import { createSendPacer } from './whatsapp/send-pacer';
 
 export type Role = 'all' | 'worker' | 'api';
 
@@ -86,7 +87,13 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
         connection,
         namespace: env.TEMPORAL_NAMESPACE,
         taskQueue: env.TEMPORAL_TASK_QUEUE,
-        deps: { db, assignments: createAssignmentStore(db), graph: sandbox ? null : createGraphClient(whatsapp), log },
+        deps: {
+          db,
+          assignments: createAssignmentStore(db),
+          graph: sandbox ? null : createGraphClient(whatsapp),
+          pacer: createSendPacer(db, { messagesPerSecondPerNumber: whatsapp.messagesPerSecond, contactIntervalMs: whatsapp.contactIntervalMs }),
+          log,
+        },
       });
       const running = worker.run();
       stops.push(async () => {

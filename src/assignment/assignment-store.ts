@@ -60,9 +60,12 @@ export class AssignmentStore {
         return { status: 'unassigned', agentId: null, othersAssigned: [] };
       }
       // Join the back of the queue, then drain it: whoever is ahead is served first (FIFO).
+      // The moment of joining is read now, under the agents' locks, not at the start of the
+      // transaction (now()): a transaction that began earlier but waited for the locks joins
+      // after the ones that held them, and its queued_at must say so.
       await trx('conversations')
         .where({ id: input.conversationId })
-        .update({ status: 'queued', queued_at: trx.fn.now(), updated_at: trx.fn.now() });
+        .update({ status: 'queued', queued_at: clockNow(trx), updated_at: trx.fn.now() });
       const assignments = await drainNumberQueue(trx, conversation.phone_number_id, agents, input.preferLastAgent);
       const mine = assignments.find((a) => a.conversationId === input.conversationId);
       return {
@@ -111,9 +114,9 @@ export class AssignmentStore {
       const updated = await trx('conversations')
         .where({ id: conversationId })
         .whereIn('status', ['queued', 'unassigned'])
-        .update({ status: 'assigned', agent_id: agentId, assigned_at: trx.fn.now(), handled_by_human: true, updated_at: trx.fn.now() });
+        .update({ status: 'assigned', agent_id: agentId, assigned_at: clockNow(trx), handled_by_human: true, updated_at: trx.fn.now() });
       if (updated === 0) return 'not_waiting';
-      await trx('agents').where({ id: agentId }).update({ last_assigned_at: trx.fn.now() });
+      await trx('agents').where({ id: agentId }).update({ last_assigned_at: clockNow(trx) });
       return 'claimed';
     });
   }
@@ -203,8 +206,18 @@ async function previousAgentOf(trx: Knex.Transaction, phoneNumberId: string, con
 async function assign(trx: Knex.Transaction, conversationId: string, agentId: string): Promise<void> {
   await trx('conversations')
     .where({ id: conversationId })
-    .update({ status: 'assigned', agent_id: agentId, assigned_at: trx.fn.now(), handled_by_human: true, updated_at: trx.fn.now() });
-  await trx('agents').where({ id: agentId }).update({ last_assigned_at: trx.fn.now() });
+    .update({ status: 'assigned', agent_id: agentId, assigned_at: clockNow(trx), handled_by_human: true, updated_at: trx.fn.now() });
+  await trx('agents').where({ id: agentId }).update({ last_assigned_at: clockNow(trx) });
+}
+
+/**
+ * The moment the statement runs. now() is the start of the transaction, which under
+ * contention can be long before the row locks were granted: two drains that overlap
+ * would record their assignments in the order they began, not the order they happened,
+ * and queued_at / assigned_at would contradict the FIFO order the locks enforced.
+ */
+function clockNow(trx: Knex.Transaction): Knex.Raw {
+  return trx.raw('clock_timestamp()');
 }
 
 export function createAssignmentStore(db: Database): AssignmentStore {

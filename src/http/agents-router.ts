@@ -7,8 +7,8 @@ import type { queueDrainWorkflow } from '../../workflows/queue-drain-workflow';
 import { HttpError } from './errors';
 import { parseOrThrow } from './validation';
 
-const agentIdParam = z.strictObject({ agentId: z.string().regex(/^[A-Za-z0-9._@-]{1,128}$/, 'must be 1–128 letters, digits, or . _ @ -') });
-const agentBody = z.strictObject({
+export const agentIdParam = z.strictObject({ agentId: z.string().regex(/^[A-Za-z0-9._@-]{1,128}$/, 'must be 1–128 letters, digits, or . _ @ -') });
+export const agentBody = z.strictObject({
   name: z.string().trim().min(1, 'is required').max(200),
   receptionLimit: z.number().int('must be a whole number').min(1, 'must be between 1 and 100').max(100, 'must be between 1 and 100'),
   status: z.enum(['online', 'offline']),

@@ -18,13 +18,13 @@ import {
 import { HttpError } from './errors';
 import { parseOrThrow } from './validation';
 
-const idParam = z.strictObject({ id: z.uuid() });
+export const idParam = z.strictObject({ id: z.uuid() });
 const agentId = z.string().trim().min(1).max(128);
-const agentBody = z.strictObject({ agentId });
-const replyBody = z.strictObject({ agentId, message: messageContentSchema });
-const closeBody = z.strictObject({ agentId: agentId.optional() });
-const botReplyBody = z.strictObject({ message: messageContentSchema });
-const emptyBody = z.strictObject({});
+export const agentBody = z.strictObject({ agentId });
+export const replyBody = z.strictObject({ agentId, message: messageContentSchema });
+export const closeBody = z.strictObject({ agentId: agentId.optional() });
+export const botReplyBody = z.strictObject({ message: messageContentSchema });
+export const emptyBody = z.strictObject({});
 
 /**
  * Conversation actions are workflow updates: the workflow applies them in order with

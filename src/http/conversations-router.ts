@@ -4,14 +4,14 @@ import type { Database } from '../db/knex';
 import { HttpError } from './errors';
 import { parseOrThrow } from './validation';
 
-const listQuery = z.strictObject({
+export const listQuery = z.strictObject({
   phoneNumberId: z.string().min(1).max(64).optional(),
   status: z.enum(['bot', 'unassigned', 'queued', 'assigned', 'closed']).optional(),
   agentId: z.string().min(1).max(128).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
-const idParam = z.strictObject({ id: z.uuid() });
+export const idParam = z.strictObject({ id: z.uuid() });
 
 /** Reads come from PostgreSQL, never from workflow queries, so lists stay fast. */
 export function createConversationsRouter(deps: { db: Database }): Router {

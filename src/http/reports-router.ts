@@ -5,7 +5,7 @@ import { toConversation } from './conversations-router';
 import { phoneNumberIdParam } from './automation-router';
 import { parseOrThrow } from './validation';
 
-const csatQuery = z.strictObject({
+export const csatQuery = z.strictObject({
   phoneNumberId: z.string().regex(/^[0-9]{1,32}$/).optional(),
   agentId: z.string().min(1).max(128).optional(),
 });

@@ -8,6 +8,7 @@ import { createAssignmentStore } from '../../src/assignment/assignment-store';
 import type { Database } from '../../src/db/knex';
 import { createWebhookIntake, type WebhookIntake } from '../../src/inbound/webhook-intake';
 import { createGraphClient } from '../../src/whatsapp/graph-client';
+import { createSendPacer } from '../../src/whatsapp/send-pacer';
 import { createWorker } from '../../src/temporal/worker';
 import type { InboundMessageEvent } from '../../src/whatsapp/webhook-events';
 import { type AutomationSettings, withDefaults } from '../../workflows/rules/automation-settings';
@@ -44,7 +45,8 @@ export async function createConversationHarness(): Promise<ConversationHarness> 
       namespace: env.namespace ?? 'default',
       taskQueue,
       workflowBundle: bundle,
-      deps: { db, assignments: createAssignmentStore(db), graph: graphClient, log: testLog },
+      // No pair pacing here: rule tests would wait 6 real seconds between messages.
+      deps: { db, assignments: createAssignmentStore(db), graph: graphClient, pacer: createSendPacer(db, { messagesPerSecondPerNumber: 1000, contactIntervalMs: 0 }), log: testLog },
     });
   let wamidCounter = 0;
   const harness: ConversationHarness = {

@@ -1,0 +1,642 @@
+/**
+ * The OpenAPI 3.1 description of the HTTP API (SPEC §6), served at GET /api/openapi.json.
+ *
+ * Request schemas (path and query parameters, bodies) are generated from the very zod
+ * schemas the routers validate with, so the document cannot promise a field the server
+ * rejects or miss one it requires. Responses are shaped by hand in the routers, so their
+ * schemas are written here, in zod too. test/unit/openapi.test.ts fails when the
+ * documented operations and the routes the app registers differ, when a path template
+ * and its parameters disagree, or when a conversation, message or settings response
+ * gains or loses a field.
+ */
+import { z } from 'zod';
+import { version } from '../../package.json';
+import { automationSettingsInputSchema } from '../automation/settings-schema';
+import { messageContentSchema } from '../whatsapp/message-content';
+import { agentBody as agentInput, agentIdParam } from './agents-router';
+import { phoneNumberIdParam } from './automation-router';
+import {
+  agentBody as agentIdBody,
+  botReplyBody,
+  closeBody,
+  emptyBody,
+  idParam as conversationIdParam,
+  replyBody,
+} from './conversation-actions-router';
+import { listQuery as conversationListQuery } from './conversations-router';
+import { csatQuery } from './reports-router';
+
+// ---------------------------------------------------------------------------
+// Document types (only as much of OpenAPI 3.1 as this document uses)
+// ---------------------------------------------------------------------------
+
+export type JsonSchema = { [keyword: string]: unknown };
+export type HttpMethod = 'get' | 'put' | 'post' | 'delete' | 'patch';
+
+export interface ParameterObject {
+  name: string;
+  in: 'path' | 'query' | 'header';
+  required: boolean;
+  description?: string;
+  schema: JsonSchema;
+}
+
+export interface ResponseObject {
+  description: string;
+  content?: Record<string, { schema: JsonSchema; example?: unknown }>;
+}
+
+export type RefObject = { $ref: string };
+
+export interface OperationObject {
+  operationId: string;
+  tags: string[];
+  summary: string;
+  description?: string;
+  /** `[]` marks an operation that needs no API key; otherwise the document-level bearer scheme applies. */
+  security?: [];
+  parameters?: ParameterObject[];
+  requestBody?: { required: boolean; description?: string; content: Record<string, { schema: JsonSchema }> };
+  responses: Record<string, ResponseObject | RefObject>;
+}
+
+export interface OpenApiDocument {
+  openapi: string;
+  info: { title: string; version: string; description: string };
+  tags: Array<{ name: string; description: string }>;
+  security: Array<Record<string, string[]>>;
+  paths: Record<string, Partial<Record<HttpMethod, OperationObject>>>;
+  components: {
+    securitySchemes: Record<string, { type: 'http'; scheme: 'bearer'; description: string }>;
+    schemas: Record<string, JsonSchema>;
+    responses: Record<string, ResponseObject>;
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Named schemas: everything under components.schemas is registered here
+// ---------------------------------------------------------------------------
+
+const components = z.registry<{ id: string }>();
+/** Descriptions of components whose zod schema (owned elsewhere) has none. */
+const componentDescriptions = new Map<string, string>();
+
+function component<T extends z.ZodType>(id: string, schema: T, description?: string): T {
+  components.add(schema, { id });
+  if (description) componentDescriptions.set(id, description);
+  return schema;
+}
+
+// Request bodies: the routers' own schemas.
+component(
+  'MessageContent',
+  messageContentSchema,
+  'A Cloud API message object without `messaging_product` and `to` (SPEC §4). Some limits are checked by the server but not expressed here: ' +
+    'text lengths (in UTF-16 units), https-only links, exactly one of `id`/`link` for media, unique button and row ids, at most 10 list rows. ' +
+    'A violation is a 400 whose details name the field.',
+);
+component('AutomationSettingsInput', automationSettingsInputSchema, 'Every block and field is optional; omitted ones take their defaults.');
+component('AgentInput', agentInput);
+component('AgentIdRequest', agentIdBody);
+component('AgentReplyRequest', replyBody);
+component('CloseRequest', closeBody);
+component('BotReplyRequest', botReplyBody);
+component('EmptyRequest', emptyBody);
+
+// Responses.
+const uuid = z.string().meta({ format: 'uuid' });
+const timestamp = z.string().meta({ format: 'date-time' });
+const conversationStatus = conversationListQuery.shape.status.unwrap();
+
+/** What GET …/automation and PUT …/automation return: the input schema with every block and field filled in. */
+const automationSettings = component(
+  'AutomationSettings',
+  z.strictObject(
+    Object.fromEntries(
+      Object.entries(automationSettingsInputSchema.shape).map(([name, block]) => [name, (block as z.ZodOptional<z.ZodObject>).unwrap().required()]),
+    ),
+  ),
+);
+
+const agent = component(
+  'Agent',
+  z.object({
+    id: z.string(),
+    name: z.string(),
+    receptionLimit: z.int().min(1).max(100),
+    status: agentInput.shape.status,
+    phoneNumberIds: z.array(z.string()).nullable().describe('null: the agent serves every number'),
+    load: z.int().min(0).describe('conversations assigned to the agent now'),
+    queued: z.int().min(0).describe('people waiting in the queues of the numbers the agent serves'),
+  }),
+);
+const agentList = component('AgentList', z.object({ agents: z.array(agent) }));
+
+const conversation = component(
+  'Conversation',
+  z.object({
+    id: uuid,
+    phoneNumberId: z.string(),
+    contactId: uuid,
+    status: conversationStatus,
+    agentId: z.string().nullable(),
+    closeReason: z.string().nullable().describe('agent, admin, auto_close, bot_completed or bot_timeout once closed'),
+    openedAt: timestamp,
+    queuedAt: timestamp.nullable(),
+    assignedAt: timestamp.nullable(),
+    closedAt: timestamp.nullable(),
+    lastCustomerMessageAt: timestamp.nullable(),
+    workflowId: z.string(),
+  }),
+);
+const conversationList = component('ConversationList', z.object({ conversations: z.array(conversation) }));
+
+const message = component(
+  'Message',
+  z.object({
+    id: uuid,
+    direction: z.enum(['inbound', 'outbound']),
+    author: z.enum(['customer', 'automation', 'agent', 'bot']),
+    agentId: z.string().nullable(),
+    automation: z.string().nullable().describe('the rule that sent it (welcome, unassigned_reply, …); null for people and bots'),
+    type: z.string(),
+    content: z.record(z.string(), z.unknown()).describe('outbound: a MessageContent; inbound: the content Meta delivered'),
+    status: z.string().describe('inbound: received; outbound: the send outcome, then the latest delivery status (sent, delivered, read, failed, skipped, …)'),
+    error: z.record(z.string(), z.unknown()).nullable(),
+    skipReason: z.string().nullable().describe('why an automation was not sent'),
+    wamid: z.string().nullable(),
+    sentAt: timestamp,
+    statusAt: timestamp.nullable(),
+  }),
+);
+const conversationDetail = component(
+  'ConversationDetail',
+  z.intersection(conversation, z.object({ messages: z.array(message).describe('in and out, oldest first') })),
+);
+
+const queue = component(
+  'Queue',
+  z.object({
+    phoneNumberId: z.string(),
+    length: z.int().min(0),
+    conversations: z.array(z.intersection(z.object({ position: z.int().min(1) }), conversation)).describe('in queue order'),
+  }),
+);
+
+const csatReport = component(
+  'CsatReport',
+  z.object({
+    count: z.int().min(0),
+    average: z.number().nullable().describe('rounded to 2 decimals; null without answers'),
+    answers: z
+      .array(z.object({ conversationId: uuid, phoneNumberId: z.string(), agentId: z.string().nullable(), score: z.int(), answeredAt: timestamp }))
+      .describe('newest first'),
+  }),
+);
+
+const assigned = component('AssignedResult', z.object({ id: uuid, status: z.literal('assigned'), agentId: z.string() }));
+const closed = component('ClosedResult', z.object({ id: uuid, status: z.literal('closed') }));
+const handedOver = component('HandoverResult', z.object({ id: uuid, status: z.string().describe('the conversation status after the handover') }));
+const sent = component(
+  'SentMessage',
+  z.object({
+    id: uuid.nullable().describe('the message row'),
+    status: z.string().optional().describe('recorded, accepted, skipped, failed or duplicate'),
+  }),
+);
+
+const health = component(
+  'Health',
+  z.object({
+    status: z.enum(['ok', 'degraded']).describe('degraded when PostgreSQL or Temporal is down or the WhatsApp token is rejected'),
+    postgres: z.enum(['up', 'down']),
+    temporal: z.enum(['up', 'down']),
+    whatsappToken: z.string().describe('ok, rejected, or sandbox (no token configured: messages are recorded, not sent)'),
+  }),
+);
+const webhookPayload = component(
+  'WebhookPayload',
+  z.record(z.string(), z.unknown()).describe('A Meta webhook notification ({"object":"whatsapp_business_account","entry":[…]}), read raw so its signature can be checked'),
+);
+const webhookAck = component('WebhookAck', z.object({ ok: z.literal(true) }));
+const anyDocument = component('OpenApiDocument', z.record(z.string(), z.unknown()).describe('this document'));
+
+const errorSchema = component(
+  'Error',
+  z.object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      details: z.array(z.object({ field: z.string(), message: z.string() })).describe('one entry per bad field; empty when no field is to blame'),
+    }),
+  }),
+);
+
+// ---------------------------------------------------------------------------
+// Conversion helpers
+// ---------------------------------------------------------------------------
+
+const SCHEMA_PREFIX = '#/components/schemas/';
+
+/** Drops the ±2^53 bounds zod gives every integer: true, but noise to a reader. */
+function withoutSafeIntegerBounds({ jsonSchema }: { jsonSchema: JsonSchema }): void {
+  if (jsonSchema.maximum === Number.MAX_SAFE_INTEGER) delete jsonSchema.maximum;
+  if (jsonSchema.minimum === Number.MIN_SAFE_INTEGER) delete jsonSchema.minimum;
+}
+
+function generateComponentSchemas(): Record<string, JsonSchema> {
+  // `io: 'input'`: document what callers may send (fields with defaults are optional).
+  const { schemas } = z.toJSONSchema(components, {
+    uri: (id) => `${SCHEMA_PREFIX}${id}`,
+    io: 'input',
+    override: withoutSafeIntegerBounds,
+  });
+  if ('__shared' in schemas) throw new Error('openapi: a schema was extracted to __shared; register it as a component');
+  return Object.fromEntries(
+    Object.entries(schemas).map(([id, schema]) => {
+      const { $schema: _dialect, $id: _id, ...rest } = schema as JsonSchema;
+      const description = componentDescriptions.get(id);
+      return [id, description ? { description, ...rest } : rest];
+    }),
+  );
+}
+
+function ref(schema: z.ZodType): RefObject {
+  const id = components.get(schema)?.id;
+  if (!id) throw new Error('openapi: response and body schemas must be registered components');
+  return { $ref: `${SCHEMA_PREFIX}${id}` };
+}
+
+function json(description: string, schema: z.ZodType): ResponseObject {
+  return { description, content: { 'application/json': { schema: ref(schema) } } };
+}
+
+/** What each parameter means; their schemas come from the routers. */
+const PARAMETER_DESCRIPTIONS: Record<string, string> = {
+  'path.phoneNumberId': 'Meta phone number id of the business number',
+  'path.agentId': 'the agent id (chosen by the caller on PUT)',
+  'path.id': 'the conversation id',
+  'query.phoneNumberId': 'only this business number',
+  'query.status': 'only conversations in this status (queued ones are then listed in queue order)',
+  'query.agentId': 'only this agent',
+  'query.limit': 'at most this many conversations',
+};
+
+function parameters(schema: z.ZodObject | undefined, location: 'path' | 'query'): ParameterObject[] {
+  if (!schema) return [];
+  const json = z.toJSONSchema(schema, { io: 'input', override: withoutSafeIntegerBounds }) as { properties?: Record<string, JsonSchema>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, propertySchema]) => ({
+    name,
+    in: location,
+    required: location === 'path' || (json.required ?? []).includes(name),
+    ...(PARAMETER_DESCRIPTIONS[`${location}.${name}`] ? { description: PARAMETER_DESCRIPTIONS[`${location}.${name}`] } : {}),
+    schema: propertySchema,
+  }));
+}
+
+// ---------------------------------------------------------------------------
+// Shared error responses (SPEC §6 error shape)
+// ---------------------------------------------------------------------------
+
+function errorResponse(description: string, code: string, message: string, details: Array<{ field: string; message: string }> = []): ResponseObject {
+  return { description, content: { 'application/json': { schema: ref(errorSchema), example: { error: { code, message, details } } } } };
+}
+
+const errorResponses = {
+  BadRequest: errorResponse(
+    'Invalid input (`invalid_request`): `details` names each bad field, body fields by their path (`message.text.body`), ' +
+      'parameters as `path.<name>` or `query.<name>`. Unknown fields and parameters are rejected. A body that is not JSON is `invalid_json`.',
+    'invalid_request',
+    'invalid body',
+    [{ field: 'receptionLimit', message: 'must be between 1 and 100' }],
+  ),
+  Unauthorized: errorResponse('No valid API key (`Authorization: Bearer <key>`).', 'unauthorized', 'a valid API key is required: Authorization: Bearer <key>'),
+  NotFound: errorResponse('The conversation or agent does not exist.', 'not_found', 'conversation 6f1c… does not exist'),
+  Conflict: errorResponse('The conversation is not in a state that allows this (closed, no longer waiting, not the assignee…).', 'conflict', 'the conversation is closed'),
+  PayloadTooLarge: errorResponse('The body is larger than the limit: 256 kB under /api, 3 MB for webhooks.', 'payload_too_large', 'the request body is too large'),
+  BadGateway: errorResponse('Meta rejected the ice breakers; nothing was saved.', 'meta_rejected', 'Meta rejected the ice breakers: …', [
+    { field: 'iceBreakers.prompts', message: 'Graph error 100: …' },
+  ]),
+} satisfies Record<string, ResponseObject>;
+
+type ErrorName = keyof typeof errorResponses;
+const ERROR_STATUS: Record<ErrorName, number> = { BadRequest: 400, Unauthorized: 401, NotFound: 404, Conflict: 409, PayloadTooLarge: 413, BadGateway: 502 };
+
+// ---------------------------------------------------------------------------
+// Operations
+// ---------------------------------------------------------------------------
+
+interface OperationSpec {
+  operationId: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  /** false: served without an API key. */
+  auth?: false;
+  path?: z.ZodObject;
+  query?: z.ZodObject;
+  /** Hand-written parameters, for routes that read them without a zod schema. */
+  extraParameters?: ParameterObject[];
+  body?: z.ZodType;
+  /** Defaults to whether the body schema rejects {} (the API reads a missing body as {}). */
+  bodyRequired?: boolean;
+  /** Success responses, and any error response that differs from the shared ones. */
+  responses: Record<number, ResponseObject>;
+  /** Shared error responses beyond those implied: 400 (validated input), 401 (API key), 413 (body). */
+  errors?: Array<'NotFound' | 'Conflict' | 'BadGateway'>;
+}
+
+function operation(spec: OperationSpec): OperationObject {
+  const params = [...parameters(spec.path, 'path'), ...parameters(spec.query, 'query'), ...(spec.extraParameters ?? [])];
+  const implied: ErrorName[] = [];
+  if (spec.path || spec.query || spec.body) implied.push('BadRequest');
+  if (spec.auth !== false) implied.push('Unauthorized');
+  if (spec.body) implied.push('PayloadTooLarge');
+
+  const responses: Record<string, ResponseObject | RefObject> = {};
+  for (const name of [...implied, ...(spec.errors ?? [])]) responses[ERROR_STATUS[name]] = { $ref: `#/components/responses/${name}` };
+  for (const [status, response] of Object.entries(spec.responses)) responses[status] = response;
+  const sorted = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b)));
+
+  return {
+    operationId: spec.operationId,
+    tags: [spec.tag],
+    summary: spec.summary,
+    ...(spec.description ? { description: spec.description } : {}),
+    ...(spec.auth === false ? { security: [] as [] } : {}),
+    ...(params.length ? { parameters: params } : {}),
+    ...(spec.body
+      ? {
+          requestBody: {
+            required: spec.bodyRequired ?? !spec.body.safeParse({}).success,
+            content: { 'application/json': { schema: ref(spec.body) } },
+          },
+        }
+      : {}),
+    responses: sorted,
+  };
+}
+
+const API: Record<string, Partial<Record<HttpMethod, OperationSpec>>> = {
+  // --- Unauthenticated -------------------------------------------------------
+  '/healthz': {
+    get: {
+      operationId: 'getHealth',
+      tag: 'operations',
+      summary: 'Whether PostgreSQL and Temporal are reachable, and the state of the WhatsApp token',
+      description: 'A rejected WhatsApp token does not make the service unhealthy (webhooks are still accepted); it shows as `degraded` with a 200.',
+      auth: false,
+      responses: { 200: json('PostgreSQL and Temporal answer.', health), 503: json('PostgreSQL or Temporal does not answer.', health) },
+    },
+  },
+  '/webhooks/whatsapp': {
+    get: {
+      operationId: 'verifyWebhook',
+      tag: 'webhooks',
+      summary: "Meta's webhook verification handshake (SPEC §5)",
+      auth: false,
+      extraParameters: [
+        { name: 'hub.mode', in: 'query', required: true, schema: { type: 'string', const: 'subscribe' } },
+        { name: 'hub.verify_token', in: 'query', required: true, description: 'must equal the configured verify token', schema: { type: 'string' } },
+        { name: 'hub.challenge', in: 'query', required: true, description: 'echoed back', schema: { type: 'string' } },
+      ],
+      responses: {
+        200: { description: 'The challenge, as sent.', content: { 'text/plain': { schema: { type: 'string' } } } },
+        403: errorResponse('Wrong mode or verify token.', 'forbidden', 'verification failed'),
+      },
+    },
+    post: {
+      operationId: 'receiveWebhook',
+      tag: 'webhooks',
+      summary: 'Webhook notifications from Meta (messages, statuses), signed with the app secret',
+      description: 'Authenticated by `X-Hub-Signature-256` (HMAC-SHA256 of the raw body with the app secret), not by API key. Bodies up to 3 MB.',
+      auth: false,
+      extraParameters: [
+        { name: 'X-Hub-Signature-256', in: 'header', required: true, description: '`sha256=<hex HMAC of the raw body>`', schema: { type: 'string' } },
+      ],
+      body: webhookPayload,
+      bodyRequired: true,
+      responses: {
+        400: errorResponse('The body is not JSON.', 'invalid_json', 'the webhook body is not valid JSON'),
+        200: json('Accepted (exactly 200: Meta redelivers on anything else).', webhookAck),
+        401: errorResponse('No signature header.', 'invalid_signature', 'signature missing'),
+        403: errorResponse('The signature does not match.', 'invalid_signature', 'signature mismatch'),
+      },
+    },
+  },
+  '/api/openapi.json': {
+    get: {
+      operationId: 'getOpenApiDocument',
+      tag: 'operations',
+      summary: 'This OpenAPI document',
+      auth: false,
+      responses: { 200: json('The OpenAPI 3.1 document.', anyDocument) },
+    },
+  },
+
+  // --- Automation settings ---------------------------------------------------
+  '/api/numbers/{phoneNumberId}/automation': {
+    get: {
+      operationId: 'getAutomationSettings',
+      tag: 'automation',
+      summary: 'The automation settings of a number, with defaults filled in',
+      path: phoneNumberIdParam,
+      responses: { 200: json('The settings.', automationSettings) },
+    },
+    put: {
+      operationId: 'putAutomationSettings',
+      tag: 'automation',
+      summary: 'Replace the automation settings of a number',
+      description: 'Every block and field is optional and takes its default. Changed ice breakers are pushed to Meta first (R2); open conversations re-arm their timers (R12).',
+      path: phoneNumberIdParam,
+      body: automationSettingsInputSchema,
+      responses: { 200: json('The settings as saved, with defaults filled in.', automationSettings) },
+      errors: ['BadGateway'],
+    },
+  },
+  '/api/numbers/{phoneNumberId}/queue': {
+    get: {
+      operationId: 'getQueue',
+      tag: 'reports',
+      summary: 'The queue of a number, in order, with its length',
+      path: phoneNumberIdParam,
+      responses: { 200: json('The queue.', queue) },
+    },
+  },
+
+  // --- Agents ----------------------------------------------------------------
+  '/api/agents': {
+    get: {
+      operationId: 'listAgents',
+      tag: 'agents',
+      summary: 'Every agent with its load and queue',
+      responses: { 200: json('Agents by id.', agentList) },
+    },
+  },
+  '/api/agents/{agentId}': {
+    get: {
+      operationId: 'getAgent',
+      tag: 'agents',
+      summary: 'One agent with its load and queue',
+      path: agentIdParam,
+      responses: { 200: json('The agent.', agent) },
+      errors: ['NotFound'],
+    },
+    put: {
+      operationId: 'putAgent',
+      tag: 'agents',
+      summary: 'Create or update an agent',
+      description: 'Without `phoneNumberIds` (or with null) the agent serves every number. Coming online drains the queue into the agent (R6).',
+      path: agentIdParam,
+      body: agentInput,
+      responses: { 200: json('Updated.', agent), 201: json('Created.', agent) },
+    },
+  },
+
+  // --- Conversations ---------------------------------------------------------
+  '/api/conversations': {
+    get: {
+      operationId: 'listConversations',
+      tag: 'conversations',
+      summary: 'Conversations, newest first (queued ones in queue order)',
+      query: conversationListQuery,
+      responses: { 200: json('The conversations.', conversationList) },
+    },
+  },
+  '/api/conversations/{id}': {
+    get: {
+      operationId: 'getConversation',
+      tag: 'conversations',
+      summary: 'One conversation with its messages, delivery statuses and skipped automations',
+      path: conversationIdParam,
+      responses: { 200: json('The conversation.', conversationDetail) },
+      errors: ['NotFound'],
+    },
+  },
+  '/api/conversations/{id}/claim': {
+    post: {
+      operationId: 'claimConversation',
+      tag: 'conversations',
+      summary: 'An agent claims a waiting conversation (R6)',
+      path: conversationIdParam,
+      body: agentIdBody,
+      responses: { 200: json('Claimed.', assigned) },
+      errors: ['NotFound', 'Conflict'],
+    },
+  },
+  '/api/conversations/{id}/assign': {
+    post: {
+      operationId: 'assignConversation',
+      tag: 'conversations',
+      summary: 'Admin transfer to an agent',
+      path: conversationIdParam,
+      body: agentIdBody,
+      responses: { 200: json('Assigned.', assigned) },
+      errors: ['NotFound', 'Conflict'],
+    },
+  },
+  '/api/conversations/{id}/messages': {
+    post: {
+      operationId: 'sendAgentReply',
+      tag: 'conversations',
+      summary: 'Agent reply (only the assigned agent)',
+      path: conversationIdParam,
+      body: replyBody,
+      responses: { 201: json('Recorded and sent (or skipped, see status).', sent) },
+      errors: ['NotFound', 'Conflict'],
+    },
+  },
+  '/api/conversations/{id}/close': {
+    post: {
+      operationId: 'closeConversation',
+      tag: 'conversations',
+      summary: 'Close (R10 applies); with agentId only the assigned agent may',
+      path: conversationIdParam,
+      body: closeBody,
+      responses: { 200: json('Closed.', closed) },
+      errors: ['NotFound', 'Conflict'],
+    },
+  },
+  '/api/conversations/{id}/bot/messages': {
+    post: {
+      operationId: 'sendBotReply',
+      tag: 'bot',
+      summary: 'Bot reply (only while the bot has the conversation)',
+      path: conversationIdParam,
+      body: botReplyBody,
+      responses: { 201: json('Recorded and sent (or skipped, see status).', sent) },
+      errors: ['NotFound', 'Conflict'],
+    },
+  },
+  '/api/conversations/{id}/bot/handover': {
+    post: {
+      operationId: 'botHandover',
+      tag: 'bot',
+      summary: 'The bot hands the conversation over to humans (R8)',
+      path: conversationIdParam,
+      body: emptyBody,
+      responses: { 200: json('Handed over.', handedOver) },
+      errors: ['NotFound', 'Conflict'],
+    },
+  },
+  '/api/conversations/{id}/bot/complete': {
+    post: {
+      operationId: 'botComplete',
+      tag: 'bot',
+      summary: 'The bot flow finished; the conversation closes (R8)',
+      path: conversationIdParam,
+      body: emptyBody,
+      responses: { 200: json('Closed.', closed) },
+      errors: ['NotFound', 'Conflict'],
+    },
+  },
+
+  // --- Reports ---------------------------------------------------------------
+  '/api/csat': {
+    get: {
+      operationId: 'getCsat',
+      tag: 'reports',
+      summary: 'Survey answers (newest first) and their average',
+      query: csatQuery,
+      responses: { 200: json('The answers.', csatReport) },
+    },
+  },
+};
+
+export const openApiDocument: OpenApiDocument = {
+  openapi: '3.1.1',
+  info: {
+    title: 'Inbox Autopilot API',
+    version,
+    description: [
+      'Automation settings, agents and conversation actions for WhatsApp customer support (SPEC §6).',
+      '',
+      'Everything under `/api` needs `Authorization: Bearer <API key>`, except this document. Bodies are JSON, at most 256 kB.',
+      'Errors are `{"error":{"code","message","details":[{"field","message"}]}}`: 400 invalid input (details name each bad field),',
+      '401 no valid key, 404 unknown conversation or agent, 409 state conflict, 413 body too large.',
+    ].join('\n'),
+  },
+  tags: [
+    { name: 'automation', description: 'Per-number automation settings' },
+    { name: 'agents', description: 'Agents, their capacity and load' },
+    { name: 'conversations', description: 'Conversations and the actions agents and admins take on them' },
+    { name: 'bot', description: 'Actions of a bot that handles conversations in bot routing mode' },
+    { name: 'reports', description: 'Queues and satisfaction surveys' },
+    { name: 'webhooks', description: 'Called by Meta; authenticated by signature, not API key' },
+    { name: 'operations', description: 'Health and API description; no API key' },
+  ],
+  security: [{ bearerAuth: [] }],
+  paths: Object.fromEntries(
+    Object.entries(API).map(([path, methods]) => [
+      path,
+      Object.fromEntries(Object.entries(methods).map(([method, spec]) => [method, operation(spec)])),
+    ]),
+  ),
+  components: {
+    securitySchemes: {
+      bearerAuth: { type: 'http', scheme: 'bearer', description: 'One of the configured API keys.' },
+    },
+    schemas: generateComponentSchemas(),
+    responses: errorResponses,
+  },
+};
