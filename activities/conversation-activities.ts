@@ -1,5 +1,5 @@
 import { type AutomationSettings, withDefaults } from '../workflows/rules/automation-settings';
-import type { Assignment, RoutingMode, RoutingOutcome } from '../src/assignment/assignment-store';
+import { type Assignment, type RoutingMode, type RoutingOutcome, acknowledgeAssignments, reconcileAssignments } from '../src/assignment/assignment-store';
 import type { CloseReason } from '../workflows/rules/conversation-machine';
 import type { ActivityDeps } from './deps';
 
@@ -49,6 +49,16 @@ export function createConversationActivities({ db, assignments }: ActivityDeps) 
       const { result, previousAgentId } = await assignments.transfer(input.conversationId, input.agentId);
       const drained = previousAgentId ? await assignments.drainForAgent(previousAgentId) : [];
       return { result, drained };
+    },
+
+    /** Removes outbox rows of assignments whose workflows have now been told. */
+    async acknowledgeAssignments(input: { assignments: { conversationId: string; agentId: string }[] }): Promise<void> {
+      await acknowledgeAssignments(db, input.assignments);
+    },
+
+    /** The sweeper's pass: drains lost drains, returns notifications that may have been lost. */
+    async reconcileAssignments(input: { olderThanMs: number }): Promise<Assignment[]> {
+      return reconcileAssignments(db, assignments, input.olderThanMs);
     },
 
     async drainQueueForAgent(input: { agentId: string }): Promise<Assignment[]> {

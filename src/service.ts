@@ -21,6 +21,7 @@ import { ensureSearchAttributes } from './temporal/search-attributes';
 import { createAssignmentStore } from './assignment/assignment-store';
 import { createGraphClient } from './whatsapp/graph-client';
 import { createSendPacer } from './whatsapp/send-pacer';
+import { ASSIGNMENT_SWEEPER_WORKFLOW_ID } from '../workflows/assignment-sweeper-workflow';
 
 export type Role = 'all' | 'worker' | 'api';
 
@@ -96,6 +97,16 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
         },
       });
       const running = worker.run();
+      // One sweeper per namespace: every worker asks for it, the first start wins.
+      const client = await connectClient(target);
+      await client.workflow
+        .start('assignmentSweeperWorkflow', {
+          taskQueue: env.TEMPORAL_TASK_QUEUE,
+          workflowId: ASSIGNMENT_SWEEPER_WORKFLOW_ID,
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        })
+        .catch((error: Error) => log.warn({ err: error }, 'could not start the assignment sweeper'));
+      await client.connection.close();
       stops.push(async () => {
         worker.shutdown();
         await running;

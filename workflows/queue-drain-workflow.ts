@@ -23,5 +23,6 @@ export async function queueDrainWorkflow(input: { agentId: string }): Promise<nu
       log.warn('could not notify an assigned conversation', { conversationId: a.conversationId, error: String(error) });
     }
   }
+  if (assignments.length > 0) await store.acknowledgeAssignments({ assignments });
   return assignments.length;
 }

@@ -115,7 +115,11 @@ export class AssignmentStore {
         .where({ id: conversationId })
         .whereIn('status', ['queued', 'unassigned'])
         .update({ status: 'assigned', agent_id: agentId, assigned_at: clockNow(trx), handled_by_human: true, updated_at: trx.fn.now() });
-      if (updated === 0) return 'not_waiting';
+      if (updated === 0) {
+        // A retried attempt finds its own earlier success.
+        const current = await trx('conversations').where({ id: conversationId }).first('status', 'agent_id');
+        return current?.status === 'assigned' && current.agent_id === agentId ? 'claimed' : 'not_waiting';
+      }
       await trx('agents').where({ id: agentId }).update({ last_assigned_at: clockNow(trx) });
       return 'claimed';
     });
@@ -204,6 +208,11 @@ async function previousAgentOf(trx: Knex.Transaction, phoneNumberId: string, con
 }
 
 async function assign(trx: Knex.Transaction, conversationId: string, agentId: string): Promise<void> {
+  const row = await trx('conversations').where({ id: conversationId }).first('workflow_id');
+  await trx('assignment_outbox')
+    .insert({ conversation_id: conversationId, workflow_id: row.workflow_id, agent_id: agentId, created_at: clockNow(trx) })
+    .onConflict('conversation_id')
+    .merge();
   await trx('conversations')
     .where({ id: conversationId })
     .update({ status: 'assigned', agent_id: agentId, assigned_at: clockNow(trx), handled_by_human: true, updated_at: trx.fn.now() });
@@ -218,6 +227,40 @@ async function assign(trx: Knex.Transaction, conversationId: string, agentId: st
  */
 function clockNow(trx: Knex.Transaction): Knex.Raw {
   return trx.raw('clock_timestamp()');
+}
+
+/**
+ * The safety net behind the outbox: assignments whose notification is older than
+ * `olderThanMs` (its sender may have crashed), after first draining the queue into any
+ * online agent who has room (a drain may have been lost the same way).
+ */
+export async function reconcileAssignments(db: Database, store: AssignmentStore, olderThanMs: number): Promise<Assignment[]> {
+  const idle = await db('agents as a')
+    .where('a.status', 'online')
+    .whereRaw(`(SELECT count(*) FROM conversations c WHERE c.agent_id = a.id AND c.status = 'assigned') < a.reception_limit`)
+    .whereExists(
+      db('conversations as q')
+        .where('q.status', 'queued')
+        .andWhere((q) => q.whereNull('a.phone_number_ids').orWhereRaw('q.phone_number_id = ANY(a.phone_number_ids)')),
+    )
+    .select('a.id');
+  for (const agent of idle) await store.drainForAgent(agent.id);
+  const rows = await db('assignment_outbox')
+    .where('created_at', '<', db.raw(`clock_timestamp() - make_interval(secs => ?)`, [olderThanMs / 1000]))
+    .orWhereIn(
+      'agent_id',
+      idle.map((a: { id: string }) => a.id),
+    )
+    .select('conversation_id', 'workflow_id', 'agent_id');
+  return rows.map((r: { conversation_id: string; workflow_id: string; agent_id: string }) => ({ conversationId: r.conversation_id, workflowId: r.workflow_id, agentId: r.agent_id }));
+}
+
+/** The workflows named have been told (or told themselves); their outbox rows go. */
+export async function acknowledgeAssignments(db: Database, assignments: { conversationId: string; agentId: string }[]): Promise<void> {
+  for (const a of assignments) {
+    // Only the notification that was sent: a newer assignment of the same conversation stays.
+    await db('assignment_outbox').where({ conversation_id: a.conversationId, agent_id: a.agentId }).delete();
+  }
 }
 
 export function createAssignmentStore(db: Database): AssignmentStore {

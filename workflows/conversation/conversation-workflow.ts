@@ -158,8 +158,9 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
             mode: command.mode,
             preferLastAgent: s.settings.routing.preferLastAgent,
           });
-          await notifyAssigned(outcome.othersAssigned);
           for (const [id, r] of await apply({ type: 'routed', status: outcome.status, agentId: outcome.agentId })) replies.set(id, r);
+          const mine = outcome.status === 'assigned' && outcome.agentId ? [{ conversationId: s.conversationId, workflowId, agentId: outcome.agentId }] : [];
+          await notifyAssigned([...mine, ...outcome.othersAssigned]);
           break;
         }
         case 'send_automation':
@@ -183,11 +184,17 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     return replies;
   }
 
-  /** Tells conversations that a queue drain assigned them; history makes this durable. */
+  /**
+   * Tells conversations that a transaction assigned them (this one included), then clears
+   * their outbox rows. Should this run be lost halfway, the sweeper finds the rows.
+   */
   async function notifyAssigned(assignments: Assignment[]): Promise<void> {
+    if (assignments.length === 0) return;
     for (const a of assignments) {
       if (a.workflowId === workflowId) {
-        inbox.push({ kind: 'event', event: { type: 'assigned', agentId: a.agentId }, conversationId: a.conversationId });
+        if (a.conversationId === state?.conversationId && !(state.status === 'assigned' && state.agentId === a.agentId)) {
+          inbox.push({ kind: 'event', event: { type: 'assigned', agentId: a.agentId }, conversationId: a.conversationId });
+        }
         continue;
       }
       try {
@@ -197,6 +204,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         log.warn('could not notify an assigned conversation', { conversationId: a.conversationId, error: String(error) });
       }
     }
+    await store.acknowledgeAssignments({ assignments });
   }
 
   let published = '';
@@ -225,9 +233,12 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       }
       case 'assign': {
         const outcome = await store.transferConversation({ conversationId: s.conversationId, agentId: req.agentId });
-        await notifyAssigned(outcome.drained);
-        if (outcome.result !== 'transferred') return void reject(outcome.result === 'unknown_agent' ? `agent ${req.agentId} does not exist` : 'the conversation is closed');
+        if (outcome.result !== 'transferred') {
+          await notifyAssigned(outcome.drained);
+          return void reject(outcome.result === 'unknown_agent' ? `agent ${req.agentId} does not exist` : 'the conversation is closed');
+        }
         await apply({ type: 'assigned', agentId: req.agentId });
+        await notifyAssigned([{ conversationId: s.conversationId, workflowId, agentId: req.agentId }, ...outcome.drained]);
         return void results.set(requestId, { ok: true, status: 'assigned' });
       }
       case 'agent_reply': {
@@ -265,6 +276,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       } else if (item.kind === 'event') {
         // A drain addressed to an earlier conversation of this contact is stale.
         if (item.conversationId && item.conversationId !== state!.conversationId) continue;
+        // Notifications may repeat (the sweeper re-sends what it cannot prove was delivered).
+        if (item.event.type === 'assigned' && state!.status === 'assigned' && state!.agentId === item.event.agentId) continue;
         await apply(item.event);
       } else {
         await handleRequest(item.requestId, item.request);

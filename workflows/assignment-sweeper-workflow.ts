@@ -1,0 +1,39 @@
+import { continueAsNew, getExternalWorkflowHandle, log, proxyActivities, sleep } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { assignedFromQueueSignal } from './conversation/definitions';
+
+// Database work: retried without limit, like the conversation's (see conversation-workflow).
+const store = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+export const ASSIGNMENT_SWEEPER_WORKFLOW_ID = 'assignment-sweeper';
+const SWEEP_EVERY = '15 seconds';
+/** A notification younger than this is probably still on its way from its sender. */
+const STALE_AFTER_MS = 10_000;
+const SWEEPS_PER_RUN = 200;
+
+/**
+ * R6's safety net, one per namespace (the worker starts it). Assignments are committed in
+ * PostgreSQL and then signalled to their conversations; if the process in between dies,
+ * the outbox row stays and is re-sent here, and capacity whose drain was lost is drained.
+ * Signals are idempotent for the workflows, so a repeat does no harm.
+ */
+export async function assignmentSweeperWorkflow(): Promise<void> {
+  for (let i = 0; i < SWEEPS_PER_RUN; i++) {
+    await sleep(SWEEP_EVERY);
+    const pending = await store.reconcileAssignments({ olderThanMs: STALE_AFTER_MS });
+    if (pending.length === 0) continue;
+    log.info('re-sending assignment notifications', { count: pending.length });
+    for (const a of pending) {
+      try {
+        await getExternalWorkflowHandle(a.workflowId).signal(assignedFromQueueSignal, { agentId: a.agentId, conversationId: a.conversationId });
+      } catch (error) {
+        log.warn('could not notify an assigned conversation', { conversationId: a.conversationId, error: String(error) });
+      }
+    }
+    await store.acknowledgeAssignments({ assignments: pending });
+  }
+  await continueAsNew<typeof assignmentSweeperWorkflow>();
+}
