@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { claimUpdate, agentReplyUpdate, closeUpdate } from '../../workflows/conversation/definitions';
+import { createAssignmentStore } from '../../src/assignment/assignment-store';
+import { ASSIGNMENT_SWEEPER_WORKFLOW_ID } from '../../workflows/assignment-sweeper-workflow';
 import { createConversationHarness, eventually, type ConversationHarness } from '../support/conversation-harness';
 
 describe('R3/R6 routing, queue and claims (time-skipping server)', () => {
@@ -53,6 +55,42 @@ describe('R3/R6 routing, queue and claims (time-skipping server)', () => {
       assert.equal(winners.length, 1, JSON.stringify(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : String(o.reason)))));
       const row = await h.db('conversations').where({ id: conversation.id }).first();
       assert.equal(row.status, 'assigned');
+    });
+  });
+
+  it('recovers assignments whose drain or notification was lost to a crash', async () => {
+    await h.db('agents').update({ status: 'offline' });
+    await addAgent('sweep-agent', 1);
+    const stateOf = async (workflowId: string) => (await h.env.client.workflow.getHandle(workflowId).query('state')) as { status: string; agentId: string | null };
+    await h.run(async () => {
+      await h.customerSays('US.S1', 'one');
+      await eventually(() => h.db('conversations').where({ agent_id: 'sweep-agent', status: 'assigned' }).first(), 10_000, 'first assigned');
+      await h.customerSays('US.S2', 'two');
+      await h.customerSays('US.S3', 'three');
+      const queued = await eventually(async () => {
+        const rows = await h.db('conversations').where({ status: 'queued' }).orderBy('queued_at');
+        return rows.length === 2 ? rows : undefined;
+      }, 10_000, 'two queued');
+
+      // A drain that committed but whose notification never went out (its process died).
+      await h.db('agents').where({ id: 'sweep-agent' }).update({ reception_limit: 2 });
+      const lost = await createAssignmentStore(h.db).drainForAgent('sweep-agent');
+      assert.deepEqual(lost.map((a) => a.conversationId), [queued[0].id]);
+      assert.equal((await stateOf(queued[0].workflow_id)).status, 'queued', 'the workflow was not told');
+      // Capacity that grew without any drain at all (the API process died before starting it).
+      await h.db('agents').where({ id: 'sweep-agent' }).update({ reception_limit: 3 });
+
+      await h.env.client.workflow.start('assignmentSweeperWorkflow', { taskQueue: h.taskQueue, workflowId: ASSIGNMENT_SWEEPER_WORKFLOW_ID });
+      await h.env.sleep(40_000);
+      for (const row of queued) {
+        const state = await eventually(async () => {
+          const s = await stateOf(row.workflow_id);
+          return s.status === 'assigned' ? s : undefined;
+        }, 10_000, 'workflow learned its assignment');
+        assert.equal(state.agentId, 'sweep-agent');
+      }
+      assert.equal((await h.db('assignment_outbox').count<{ count: string }[]>('* as count'))[0].count, '0');
+      await h.env.client.workflow.getHandle(ASSIGNMENT_SWEEPER_WORKFLOW_ID).terminate('test done');
     });
   });
 });
