@@ -320,10 +320,16 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     await condition(() => inbox.length > 0, deadline === null ? undefined : Math.max(deadline - Date.now(), 1));
     await processInbox();
     if (!isClosed()) await apply({ type: 'tick' });
-    if (!isClosed() && historyIsLong()) {
+    if (!isClosed() && historyIsLong(input.continueAsNewAfterEvents ?? HISTORY_EVENTS_BEFORE_CONTINUE_AS_NEW)) {
       await settleHandlers();
       if (inbox.length === 0) {
-        await continueAsNew<typeof conversationWorkflow>({ phoneNumberId: input.phoneNumberId, contactId: input.contactId, resumeState: state, outboundSequence });
+        await continueAsNew<typeof conversationWorkflow>({
+          phoneNumberId: input.phoneNumberId,
+          contactId: input.contactId,
+          resumeState: state,
+          outboundSequence,
+          continueAsNewAfterEvents: input.continueAsNewAfterEvents,
+        });
       }
     }
   }
@@ -353,9 +359,9 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   }
 }
 
-function historyIsLong(): boolean {
+function historyIsLong(limit: number): boolean {
   const info = workflowInfo();
-  return info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_BEFORE_CONTINUE_AS_NEW;
+  return info.continueAsNewSuggested || info.historyLength > limit;
 }
 
 function conflict(message: string): ApplicationFailure {

@@ -20,6 +20,8 @@ export interface ConversationWorkflowInput {
   carriedMessages?: CustomerMessageSignal[];
   /** Continues the numbering of outbound messages (their idempotency keys) across runs. */
   outboundSequence?: number;
+  /** History length that triggers continue-as-new (default 5,000; tests set it low). */
+  continueAsNewAfterEvents?: number;
 }
 
 export interface CustomerMessageSignal {
