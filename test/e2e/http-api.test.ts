@@ -200,6 +200,25 @@ describe('HTTP API (SPEC §6) against the running service', function () {
     });
   });
 
+  describe('settings changes reach open conversations (R12)', () => {
+    it('re-arms a pending unassigned-reply delay within seconds of the save', async () => {
+      const number = '777000111';
+      await s.api('PUT', `/numbers/${number}/automation`, { unassignedReply: { enabled: true, delaySeconds: 600, message: text('Sorry for the wait!') } });
+      const conversation = await conversationOf(await customerSays('5511000000777', 'hi', number));
+      await new Promise((r) => setTimeout(r, 1000));
+      const sentBefore = s.graph.messageRequests().filter((r) => r.path.includes(number)).length;
+      assert.equal(sentBefore, 0, 'the reply waits for its 10-minute delay');
+
+      const saved = Date.now();
+      await s.api('PUT', `/numbers/${number}/automation`, { unassignedReply: { enabled: true, delaySeconds: 2, message: text('Sorry for the wait!') } });
+      await eventually(() => s.graph.messageRequests().some((r) => r.path.includes(number)), 15_000, 'reply after the shortened delay');
+      const elapsed = Date.now() - saved;
+      assert.ok(elapsed < 10_000, `sent ${elapsed} ms after the save`);
+      const row = await s.db('messages').where({ conversation_id: conversation.id, automation: 'unassigned_reply' }).first();
+      assert.equal(row.content.text.body, 'Sorry for the wait!');
+    });
+  });
+
   describe('request limits', () => {
     it('answers 413 to an oversized body and 400 to malformed JSON', async () => {
       const big = await s.api('PUT', '/agents/big', JSON.stringify({ name: 'x'.repeat(300_000), receptionLimit: 1, status: 'online' }));
