@@ -211,7 +211,7 @@ describe('HTTP API (SPEC §6) against the running service', function () {
 
       const saved = Date.now();
       await s.api('PUT', `/numbers/${number}/automation`, { unassignedReply: { enabled: true, delaySeconds: 2, message: text('Sorry for the wait!') } });
-      await eventually(() => s.graph.messageRequests().some((r) => r.path.includes(number)), 15_000, 'reply after the shortened delay');
+      await eventually(async () => s.graph.messageRequests().some((r) => r.path.includes(number)), 15_000, 'reply after the shortened delay');
       const elapsed = Date.now() - saved;
       assert.ok(elapsed < 10_000, `sent ${elapsed} ms after the save`);
       const row = await s.db('messages').where({ conversation_id: conversation.id, automation: 'unassigned_reply' }).first();

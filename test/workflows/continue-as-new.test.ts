@@ -31,7 +31,7 @@ describe('long conversations continue as new (time-skipping server)', () => {
         signal: customerMessageSignal,
         signalArgs: [await message(0)],
       });
-      const firstRunId = handle.firstExecutionRunId;
+      const firstRunId = handle.signaledRunId;
       const before = await eventually(async () => {
         const s = (await handle.query('state')) as ConversationState | null;
         return s?.status === 'assigned' ? s : undefined;

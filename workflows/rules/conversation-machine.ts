@@ -20,6 +20,8 @@ export const HOUR = 60 * MINUTE;
 export const BOT_INACTIVITY_MS = 10 * MINUTE;
 /** R11: Meta allows free-form messages for 24 hours after the customer's last message. */
 export const SERVICE_WINDOW_MS = 24 * HOUR;
+/** SPEC §3: every timer fires within one second of its deadline. */
+const TIMER_PUNCTUALITY_MS = 1_000;
 /** How many message ids the machine remembers to drop duplicate deliveries. */
 const SEEN_MESSAGE_IDS_KEPT = 200;
 
@@ -195,8 +197,10 @@ function enter(state: ConversationState, status: ConversationStatus, agentId: st
   };
   const commands: ConversationCommand[] = [];
   if (status === 'unassigned') {
-    // R4: owed from the moment of entry; sent after the delay if still unassigned then.
-    next.unassignedReplyOwedSince = now;
+    // R4: owed from the moment of entry, only if enabled then (enabling it later does not
+    // answer an entry that happened while it was off); sent after the delay if still
+    // unassigned then.
+    next.unassignedReplyOwedSince = state.settings.unassignedReply.enabled ? now : null;
     return onTickWith(next, now, commands);
   }
   if (status === 'queued' && state.settings.queueReply.enabled) {
@@ -233,21 +237,25 @@ function onTick(state: ConversationState, now: number): StepResult {
   let next = state;
   const commands: ConversationCommand[] = [];
   for (const timer of due) {
+    // R11 is judged at the deadline when the timer fires on time, so the few milliseconds
+    // a timer takes to fire never push a message due inside the window out of it. An
+    // overdue timer (re-armed into the past by R12, or held up by an outage) is judged now.
+    const dueAt = now - timer.at <= TIMER_PUNCTUALITY_MS ? timer.at : now;
     switch (timer.rule) {
       case 'unassigned_reply':
         next = { ...next, unassignedReplyOwedSince: null };
-        commands.push(automated(next, 'unassigned_reply', next.settings.unassignedReply.message, now));
+        commands.push(automated(next, 'unassigned_reply', next.settings.unassignedReply.message, dueAt));
         break;
       case 'reminder':
         next = { ...next, reminderSentInStretch: true };
-        commands.push(automated(next, 'reminder', next.settings.reminder.message, now));
+        commands.push(automated(next, 'reminder', next.settings.reminder.message, dueAt));
         break;
       case 'auto_close': {
-        const closed = close(next, 'auto_close', now);
+        const closed = close(next, 'auto_close', dueAt);
         return { state: closed.state, commands: [...commands, ...closed.commands] };
       }
       case 'bot_timeout': {
-        const closed = close(next, 'bot_timeout', now);
+        const closed = close(next, 'bot_timeout', dueAt);
         return { state: closed.state, commands: [...commands, ...closed.commands] };
       }
     }
