@@ -2,17 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
+import { agentIdSchema, phoneNumberIdSchema } from './identifiers';
 import type { Database } from '../db/knex';
 import type { queueDrainWorkflow } from '../../workflows/queue-drain-workflow';
 import { HttpError } from './errors';
 import { parseOrThrow } from './validation';
 
-export const agentIdParam = z.strictObject({ agentId: z.string().regex(/^[A-Za-z0-9._@-]{1,128}$/, 'must be 1–128 letters, digits, or . _ @ -') });
+export const agentIdParam = z.strictObject({ agentId: agentIdSchema });
 export const agentBody = z.strictObject({
   name: z.string().trim().min(1, 'is required').max(200),
   receptionLimit: z.number().int('must be a whole number').min(1, 'must be between 1 and 100').max(100, 'must be between 1 and 100'),
   status: z.enum(['online', 'offline']),
-  phoneNumberIds: z.array(z.string().regex(/^[0-9]{1,32}$/, 'must be a Meta phone number id')).min(1).nullable().optional(),
+  phoneNumberIds: z.array(phoneNumberIdSchema).min(1).nullable().optional(),
 });
 
 interface AgentRow {

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
+import { phoneNumberIdSchema } from './identifiers';
 import type { Database } from '../db/knex';
 import type { Logger } from '../logger';
 import { automationSettingsInputSchema, settingsFromInput } from '../automation/settings-schema';
@@ -10,7 +11,7 @@ import { settingsBroadcastWorkflowId, type settingsBroadcastWorkflow } from '../
 import { HttpError } from './errors';
 import { parseOrThrow } from './validation';
 
-export const phoneNumberIdParam = z.strictObject({ phoneNumberId: z.string().regex(/^[0-9]{1,32}$/, 'must be a Meta phone number id (digits)') });
+export const phoneNumberIdParam = z.strictObject({ phoneNumberId: phoneNumberIdSchema });
 
 export function createAutomationRouter(deps: { db: Database; temporal: Client; taskQueue: string; graph: GraphClient | null; log: Logger }): Router {
   const router = Router();

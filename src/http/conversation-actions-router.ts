@@ -3,6 +3,7 @@ import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import type { UpdateDefinition } from '@temporalio/common';
 import { z } from 'zod';
+import { agentIdSchema } from './identifiers';
 import type { Database } from '../db/knex';
 import { messageContentSchema } from '../whatsapp/message-content';
 import {
@@ -19,7 +20,7 @@ import { HttpError } from './errors';
 import { parseOrThrow } from './validation';
 
 export const idParam = z.strictObject({ id: z.uuid() });
-const agentId = z.string().trim().min(1).max(128);
+const agentId = agentIdSchema;
 export const agentBody = z.strictObject({ agentId });
 export const replyBody = z.strictObject({ agentId, message: messageContentSchema });
 export const closeBody = z.strictObject({ agentId: agentId.optional() });

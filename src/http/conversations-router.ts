@@ -1,13 +1,14 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { agentIdSchema, phoneNumberIdSchema } from './identifiers';
 import type { Database } from '../db/knex';
 import { HttpError } from './errors';
 import { parseOrThrow } from './validation';
 
 export const listQuery = z.strictObject({
-  phoneNumberId: z.string().min(1).max(64).optional(),
+  phoneNumberId: phoneNumberIdSchema.optional(),
   status: z.enum(['bot', 'unassigned', 'queued', 'assigned', 'closed']).optional(),
-  agentId: z.string().min(1).max(128).optional(),
+  agentId: agentIdSchema.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 

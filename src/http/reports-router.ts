@@ -1,13 +1,14 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { agentIdSchema, phoneNumberIdSchema } from './identifiers';
 import type { Database } from '../db/knex';
 import { toConversation } from './conversations-router';
 import { phoneNumberIdParam } from './automation-router';
 import { parseOrThrow } from './validation';
 
 export const csatQuery = z.strictObject({
-  phoneNumberId: z.string().regex(/^[0-9]{1,32}$/).optional(),
-  agentId: z.string().min(1).max(128).optional(),
+  phoneNumberId: phoneNumberIdSchema.optional(),
+  agentId: agentIdSchema.optional(),
 });
 
 interface CsatRow {
