@@ -1,12 +1,6 @@
-import { continueAsNew, getExternalWorkflowHandle, log, proxyActivities, sleep } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { continueAsNew, getExternalWorkflowHandle, log, sleep } from '@temporalio/workflow';
 import { assignedFromQueueSignal } from './conversation/definitions';
-
-// Database work: retried without limit, like the conversation's (see conversation-workflow).
-const store = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+import { database } from './activity-profiles';
 
 export const ASSIGNMENT_SWEEPER_WORKFLOW_ID = 'assignment-sweeper';
 const SWEEP_EVERY = '15 seconds';
@@ -23,7 +17,7 @@ const SWEEPS_PER_RUN = 200;
 export async function assignmentSweeperWorkflow(): Promise<void> {
   for (let i = 0; i < SWEEPS_PER_RUN; i++) {
     await sleep(SWEEP_EVERY);
-    const pending = await store.reconcileAssignments({ olderThanMs: STALE_AFTER_MS });
+    const pending = await database.reconcileAssignments({ olderThanMs: STALE_AFTER_MS });
     if (pending.length === 0) continue;
     log.info('re-sending assignment notifications', { count: pending.length });
     for (const a of pending) {
@@ -33,7 +27,7 @@ export async function assignmentSweeperWorkflow(): Promise<void> {
         log.warn('could not notify an assigned conversation', { conversationId: a.conversationId, error: String(error) });
       }
     }
-    await store.acknowledgeAssignments({ assignments: pending });
+    await database.acknowledgeAssignments({ assignments: pending });
   }
   await continueAsNew<typeof assignmentSweeperWorkflow>();
 }

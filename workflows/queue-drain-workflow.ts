@@ -1,12 +1,6 @@
-import { getExternalWorkflowHandle, log, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { getExternalWorkflowHandle, log } from '@temporalio/workflow';
 import { assignedFromQueueSignal } from './conversation/definitions';
-
-// Database work: retried without limit, like the conversation's (see conversation-workflow).
-const store = proxyActivities<Activities>({
-  startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+import { database } from './activity-profiles';
 
 /**
  * R6 when an agent's capacity grows through the API (they come online, their limit is
@@ -15,7 +9,7 @@ const store = proxyActivities<Activities>({
  * the API process between the two steps.
  */
 export async function queueDrainWorkflow(input: { agentId: string }): Promise<number> {
-  const assignments = await store.drainQueueForAgent({ agentId: input.agentId });
+  const assignments = await database.drainQueueForAgent({ agentId: input.agentId });
   for (const a of assignments) {
     try {
       await getExternalWorkflowHandle(a.workflowId).signal(assignedFromQueueSignal, { agentId: a.agentId, conversationId: a.conversationId });
@@ -23,6 +17,6 @@ export async function queueDrainWorkflow(input: { agentId: string }): Promise<nu
       log.warn('could not notify an assigned conversation', { conversationId: a.conversationId, error: String(error) });
     }
   }
-  if (assignments.length > 0) await store.acknowledgeAssignments({ assignments });
+  if (assignments.length > 0) await database.acknowledgeAssignments({ assignments });
   return assignments.length;
 }

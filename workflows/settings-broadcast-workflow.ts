@@ -1,12 +1,6 @@
-import { continueAsNew, getExternalWorkflowHandle, log, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { continueAsNew, getExternalWorkflowHandle, log } from '@temporalio/workflow';
 import { settingsChangedSignal } from './conversation/definitions';
-
-// Database work: retried without limit, like the conversation's (see conversation-workflow).
-const store = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+import { database } from './activity-profiles';
 
 const PAGE_SIZE = 200;
 
@@ -22,8 +16,8 @@ export function settingsBroadcastWorkflowId(phoneNumberId: string): string {
  * never grows one long history.
  */
 export async function settingsBroadcastWorkflow(input: { phoneNumberId: string; afterConversationId?: string }): Promise<void> {
-  const settings = await store.loadAutomationSettings(input.phoneNumberId);
-  const page = await store.listOpenConversations({ phoneNumberId: input.phoneNumberId, afterConversationId: input.afterConversationId ?? null, limit: PAGE_SIZE });
+  const settings = await database.loadAutomationSettings(input.phoneNumberId);
+  const page = await database.listOpenConversations({ phoneNumberId: input.phoneNumberId, afterConversationId: input.afterConversationId ?? null, limit: PAGE_SIZE });
   await Promise.all(
     page.map(async (c) => {
       try {

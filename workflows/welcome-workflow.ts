@@ -1,16 +1,6 @@
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { workflowInfo } from '@temporalio/workflow';
 import type { OutboundMessageContent } from './rules/automation-settings';
-
-// Sending through Meta: same profile as the conversation's sends (see conversation-workflow).
-const whatsapp = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-});
-const store = proxyActivities<Activities>({
-  startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+import { database, whatsapp } from './activity-profiles';
 
 export interface WelcomeWorkflowInput {
   phoneNumberId: string;
@@ -29,7 +19,7 @@ export function welcomeWorkflowId(phoneNumberId: string, contactId: string): str
  * there is no conversation for agents; the welcome is sent on its own.
  */
 export async function welcomeWorkflow(input: WelcomeWorkflowInput): Promise<void> {
-  const settings = await store.loadAutomationSettings(input.phoneNumberId);
+  const settings = await database.loadAutomationSettings(input.phoneNumberId);
   if (!settings.welcome.enabled) return;
   await whatsapp.sendMessage({
     idempotencyKey: `${workflowInfo().workflowId}:welcome`,

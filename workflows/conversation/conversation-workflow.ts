@@ -12,13 +12,11 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
-  proxyActivities,
   setHandler,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../../activities';
 import type { Assignment } from '../../src/assignment/assignment-store';
 import {
   type ConversationCommand,
@@ -45,20 +43,7 @@ import {
   customerMessageSignal,
   settingsChangedSignal,
 } from './definitions';
-
-// Database work: a PostgreSQL outage is transient, and failing the workflow would drop
-// the customer's conversation, so these retry without limit.
-const store = proxyActivities<Activities>({
-  startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
-
-// Sending through Meta: rate limits and transient Graph errors are thrown and retried with
-// backoff; final errors come back as a `failed` result and are never retried.
-const whatsapp = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-});
+import { database, whatsapp } from '../activity-profiles';
 
 /** Well below Temporal's 51,200-event limit, leaving room for a burst after the check. */
 const HISTORY_EVENTS_BEFORE_CONTINUE_AS_NEW = 5_000;
@@ -153,7 +138,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       };
       switch (command.type) {
         case 'route': {
-          const outcome = await store.routeConversation({
+          const outcome = await database.routeConversation({
             conversationId: s.conversationId,
             mode: command.mode,
             preferLastAgent: s.settings.routing.preferLastAgent,
@@ -167,7 +152,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
           await whatsapp.sendMessage({ ...outbound, author: 'automation', automation: command.automation, agentId: s.agentId, message: command.message });
           break;
         case 'skip':
-          await store.recordSkippedMessage({ ...outbound, author: 'automation', automation: command.automation, agentId: s.agentId, message: command.message, reason: command.reason });
+          await database.recordSkippedMessage({ ...outbound, author: 'automation', automation: command.automation, agentId: s.agentId, message: command.message, reason: command.reason });
           break;
         case 'send_reply': {
           const result = await whatsapp.sendMessage({ ...outbound, author: command.author, automation: null, agentId: command.agentId, message: command.message });
@@ -175,7 +160,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
           break;
         }
         case 'close': {
-          const { drained } = await store.closeConversation({ conversationId: s.conversationId, reason: command.reason });
+          const { drained } = await database.closeConversation({ conversationId: s.conversationId, reason: command.reason });
           await notifyAssigned(drained);
           break;
         }
@@ -204,7 +189,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         log.warn('could not notify an assigned conversation', { conversationId: a.conversationId, error: String(error) });
       }
     }
-    await store.acknowledgeAssignments({ assignments });
+    await database.acknowledgeAssignments({ assignments });
   }
 
   let published = '';
@@ -226,13 +211,13 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     switch (req.type) {
       case 'claim': {
         if (s.status !== 'queued' && s.status !== 'unassigned') return void reject(`the conversation is ${s.status}, no longer waiting`);
-        const outcome = await store.claimConversation({ conversationId: s.conversationId, agentId: req.agentId });
+        const outcome = await database.claimConversation({ conversationId: s.conversationId, agentId: req.agentId });
         if (outcome !== 'claimed') return void reject(outcome === 'unknown_agent' ? `agent ${req.agentId} does not exist` : 'the conversation is no longer waiting');
         await apply({ type: 'assigned', agentId: req.agentId });
         return void results.set(requestId, { ok: true, status: 'assigned' });
       }
       case 'assign': {
-        const outcome = await store.transferConversation({ conversationId: s.conversationId, agentId: req.agentId });
+        const outcome = await database.transferConversation({ conversationId: s.conversationId, agentId: req.agentId });
         if (outcome.result !== 'transferred') {
           await notifyAssigned(outcome.drained);
           return void reject(outcome.result === 'unknown_agent' ? `agent ${req.agentId} does not exist` : 'the conversation is closed');
@@ -284,15 +269,15 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       }
     }
     if (attached.length > 0) {
-      await store.attachCustomerMessages({ conversationId: state!.conversationId, messageIds: attached, lastCustomerMessageAt: state!.lastCustomerMessageAt });
+      await database.attachCustomerMessages({ conversationId: state!.conversationId, messageIds: attached, lastCustomerMessageAt: state!.lastCustomerMessageAt });
     }
   }
 
   if (!state) {
     const conversationId = uuid4();
     const now = Date.now();
-    const settings = await store.loadAutomationSettings(input.phoneNumberId);
-    await store.openConversation({ conversationId, workflowId, phoneNumberId: input.phoneNumberId, contactId: input.contactId, openedAt: now });
+    const settings = await database.loadAutomationSettings(input.phoneNumberId);
+    await database.openConversation({ conversationId, workflowId, phoneNumberId: input.phoneNumberId, contactId: input.contactId, openedAt: now });
     upsertSearchAttributes([
       { key: ConversationIdKey, value: conversationId },
       { key: PhoneNumberIdKey, value: input.phoneNumberId },
@@ -306,7 +291,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     if (firstMessage >= 0) {
       const [item] = inbox.splice(firstMessage, 1) as [{ kind: 'customer_message'; message: CustomerMessageSignal }];
       await apply({ type: 'customer_message', ...item.message });
-      await store.attachCustomerMessages({ conversationId, messageIds: [item.message.messageId], lastCustomerMessageAt: state.lastCustomerMessageAt });
+      await database.attachCustomerMessages({ conversationId, messageIds: [item.message.messageId], lastCustomerMessageAt: state.lastCustomerMessageAt });
     }
     await execute(routeCommands);
     publishSearchAttributes();

@@ -1,0 +1,27 @@
+/**
+ * One activity proxy per retry profile, shared by every workflow (workflows import only
+ * activity types).
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+
+/**
+ * Database work. A PostgreSQL outage is transient, and giving up would drop a customer's
+ * conversation, so these retry without limit. Transactions are short; 30 s leaves room
+ * for lock waits under load (a queue drain over many conversations).
+ */
+export const database = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/**
+ * Sending through Meta. Rate limits and transient Graph errors are thrown and retried with
+ * backoff (the pair rate limit sets its own 4^X s delay); final errors come back as a
+ * `failed` result and are never retried. 60 s covers waiting for a pacing slot (6 s to
+ * the same customer) plus the HTTP call's own 15 s timeout.
+ */
+export const whatsapp = proxyActivities<Activities>({
+  startToCloseTimeout: '60 seconds',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
