@@ -12,7 +12,7 @@ import { createSendPacer } from '../../src/whatsapp/send-pacer';
 import { createWorker } from '../../src/temporal/worker';
 import type { InboundMessageEvent } from '../../src/whatsapp/webhook-events';
 import { type AutomationSettings, withDefaults } from '../../workflows/rules/automation-settings';
-import { createTestDatabase, testLog, timeSkippingEnvironment, workflowBundle } from './environment';
+import { createTestDatabase, stopTimeSkippingEnvironment, testLog, timeSkippingEnvironment, workflowBundle } from './environment';
 import { FakeGraphApi } from './fake-graph-api';
 
 export const PHONE_NUMBER_ID = '106540352242922';
@@ -86,6 +86,7 @@ export async function createConversationHarness(): Promise<ConversationHarness> 
     },
     async close() {
       await graph.stop();
+      await stopTimeSkippingEnvironment(env);
     },
   };
   return harness;

@@ -19,7 +19,7 @@ export const testLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 let postgres: Promise<RunningPostgres> | null = null;
 let postgresDir: string | null = null;
-let timeSkipping: Promise<TestWorkflowEnvironment> | null = null;
+const timeSkippingEnvironments: TestWorkflowEnvironment[] = [];
 let bundle: Promise<WorkflowBundleWithSourceMap> | null = null;
 const openDatabases: Database[] = [];
 let runtimeInstalled = false;
@@ -55,17 +55,27 @@ export async function createTestDatabase(): Promise<{ db: Database; url: string 
   return { db, url };
 }
 
-/** Temporal's time-skipping server; provisioning failures fail the suite loudly. */
+/**
+ * A time-skipping server of one's own (about 0.5 s to start). Not shared between test
+ * files: the server stops skipping time while any task is outstanding, so a workflow left
+ * behind by one file (its worker gone) would turn every later `env.sleep` into real time.
+ * Provisioning failures fail the suite loudly.
+ */
 export async function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();
-  timeSkipping ??= (async () => {
-    const executable = await ensureTestServer();
-    const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable } });
-    // The test server knows only built-in search attributes; register ours like the dev server does.
-    await ensureSearchAttributes(env.client, env.namespace ?? 'default', testLog);
-    return env;
-  })();
-  return timeSkipping;
+  const executable = await ensureTestServer();
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable } });
+  timeSkippingEnvironments.push(env);
+  // The test server knows only built-in search attributes; register ours like the dev server does.
+  await ensureSearchAttributes(env.client, env.namespace ?? 'default', testLog);
+  return env;
+}
+
+export async function stopTimeSkippingEnvironment(env: TestWorkflowEnvironment): Promise<void> {
+  const index = timeSkippingEnvironments.indexOf(env);
+  if (index < 0) return;
+  timeSkippingEnvironments.splice(index, 1);
+  await env.teardown();
 }
 
 export async function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
@@ -76,7 +86,7 @@ export async function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 
 export async function stopSharedEnvironment(): Promise<void> {
   await Promise.all(openDatabases.splice(0).map((db) => db.destroy()));
-  if (timeSkipping) await (await timeSkipping).teardown();
+  await Promise.all(timeSkippingEnvironments.splice(0).map((env) => env.teardown()));
   if (postgres) await (await postgres).stop();
   if (postgresDir) rmSync(postgresDir, { recursive: true, force: true });
 }
