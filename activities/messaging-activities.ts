@@ -4,6 +4,7 @@ import type { Automation } from '../workflows/rules/conversation-machine';
 import { SERVICE_WINDOW_MS } from '../workflows/rules/conversation-machine';
 import { GraphApiError } from '../src/whatsapp/graph-client';
 import { recordCondition } from '../src/health/service-conditions';
+import { applyRecordedStatuses } from '../src/inbound/delivery-status';
 import { validateMessageContent } from '../src/whatsapp/message-content';
 import type { ActivityDeps } from './deps';
 
@@ -97,6 +98,7 @@ export function createMessagingActivities({ db, graph, pacer, log }: ActivityDep
       try {
         const { wamid } = await graph.sendMessage(request.phoneNumberId, { waId: contact?.wa_id ?? null, userId: contact?.user_id ?? null }, request.message);
         await finish(row.id, { status: 'accepted', wamid });
+        await applyRecordedStatuses(db, row.id, wamid);
         await recordCondition(db, 'whatsapp_token', 'ok');
         return { messageId: row.id, status: 'accepted' };
       } catch (error) {

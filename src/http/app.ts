@@ -11,6 +11,7 @@ import { createAgentsRouter } from './agents-router';
 import { createReportsRouter } from './reports-router';
 import type { GraphClient } from '../whatsapp/graph-client';
 import { errorHandler, HttpError, sendError } from './errors';
+import { findUnstorableText } from '../db/storable';
 import { createHealthRouter } from './health-router';
 import { createWebhookRouter } from './webhook-router';
 import { createOpenApiRouter } from './openapi-router';
@@ -30,18 +31,20 @@ export interface AppDeps {
   verifyToken: string;
 }
 
-/**
- * PostgreSQL text and jsonb cannot hold U+0000, and no legitimate name, id or message
- * needs it: refuse it at the door with a 400 rather than fail later with a 500.
- */
-function rejectNulCharacters(_req: unknown, _res: unknown, body: Buffer): void {
-  if (body.includes(0) || /\\u0000/i.test(body.toString('latin1'))) {
-    throw new HttpError(400, 'invalid_request', 'the request body contains a NUL character (\\u0000), which no field accepts');
-  }
-}
-
 /** API bodies are small JSON documents; anything larger is a mistake or an attack. */
 const MAX_API_BODY = '256kb';
+
+/**
+ * PostgreSQL cannot store U+0000 or unpaired surrogates, and no legitimate name, id or
+ * message needs them: refuse them with a 400 naming the field instead of failing later.
+ */
+const rejectUnstorableText: express.RequestHandler = (req, _res, next) => {
+  const field = findUnstorableText(req.body);
+  if (field === null) return next();
+  next(new HttpError(400, 'invalid_request', 'the request body contains a character no field accepts', [
+    { field, message: 'must not contain U+0000 or an unpaired UTF-16 surrogate' },
+  ]));
+};
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -52,7 +55,8 @@ export function createApp(deps: AppDeps): Express {
 
   const api = express.Router();
   api.use(requireApiKey(deps.apiKeys));
-  api.use(express.json({ limit: MAX_API_BODY, verify: rejectNulCharacters }));
+  api.use(express.json({ limit: MAX_API_BODY }));
+  api.use(rejectUnstorableText);
   api.use(createConversationsRouter(deps));
   api.use(createConversationActionsRouter(deps));
   api.use(createAutomationRouter(deps));

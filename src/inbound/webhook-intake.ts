@@ -7,6 +7,8 @@
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import type { Database } from '../db/knex';
+import { storableJson, storableText } from '../db/storable';
+import { mergeDeliveryStatus } from './delivery-status';
 import type { Logger } from '../logger';
 import type { InboundMessageEvent, OtherEvent, StatusEvent, WebhookEvent } from '../whatsapp/webhook-events';
 import {
@@ -29,8 +31,8 @@ export interface WebhookIntakeDeps {
 /** Kinds that are stored but are not the customer writing to us. */
 const STORE_ONLY_TYPES = new Set(['reaction', 'system', 'edit', 'revoke']);
 
-/** Status order for monotonic merging: a late `delivered` never overwrites `read`. */
-const STATUS_RANK: Record<string, number> = { pending: 0, recorded: 0, accepted: 1, sent: 2, delivered: 3, read: 4, played: 5 };
+/** Our conversation ids; anything else in a survey answer cannot name one (and is no uuid to PostgreSQL). */
+const CONVERSATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function createWebhookIntake({ db, temporal, taskQueue, log }: WebhookIntakeDeps) {
   async function upsertContact(trx: Knex | Knex.Transaction, event: InboundMessageEvent): Promise<{ id: string; isNew: boolean }> {
@@ -49,7 +51,8 @@ export function createWebhookIntake({ db, temporal, taskQueue, log }: WebhookInt
       const patch: Record<string, string> = {};
       if (contact.userId && !existing.user_id) patch.user_id = contact.userId;
       if (contact.waId && existing.wa_id !== contact.waId) patch.wa_id = contact.waId;
-      if (contact.profileName && existing.profile_name !== contact.profileName) patch.profile_name = contact.profileName;
+      const profileName = contact.profileName === null ? null : storableText(contact.profileName);
+      if (profileName && existing.profile_name !== profileName) patch.profile_name = profileName;
       if (Object.keys(patch).length) await trx('contacts').where({ id: existing.id }).update(patch);
       return { id: existing.id, isNew: false };
     }
@@ -58,7 +61,7 @@ export function createWebhookIntake({ db, temporal, taskQueue, log }: WebhookInt
        VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (phone_number_id, identity_key) DO UPDATE SET profile_name = COALESCE(EXCLUDED.profile_name, contacts.profile_name)
        RETURNING id, (xmax = 0) AS inserted`,
-      [event.phoneNumberId, contact.key, contact.userId, contact.waId, contact.profileName],
+      [event.phoneNumberId, contact.key, contact.userId, contact.waId, contact.profileName === null ? null : storableText(contact.profileName)],
     );
     return { id: inserted.rows[0].id, isNew: inserted.rows[0].inserted };
   }
@@ -75,9 +78,9 @@ export function createWebhookIntake({ db, temporal, taskQueue, log }: WebhookInt
           direction: 'inbound',
           author: 'customer',
           wamid: event.wamid,
-          type: event.rawType,
-          content: JSON.stringify({ ...event.content, contextMessageId: event.contextMessageId, referral: event.referral, errors: event.errors }),
-          raw: JSON.stringify(event.raw),
+          type: storableText(event.rawType),
+          content: storableJson({ ...event.content, contextMessageId: event.contextMessageId, referral: event.referral, errors: event.errors }),
+          raw: storableJson(event.raw),
           status: 'received',
           sent_at: event.sentAt,
           first_contact: contact.isNew,
@@ -131,7 +134,9 @@ export function createWebhookIntake({ db, temporal, taskQueue, log }: WebhookInt
 
   /** R10: recorded once against the closed conversation; never opens a new one. */
   async function acceptSurveyAnswer(event: InboundMessageEvent, answer: { conversationId: string; score: number }): Promise<void> {
-    const conversation = await db('conversations').where({ id: answer.conversationId, phone_number_id: event.phoneNumberId }).first('id', 'agent_id');
+    const conversation = CONVERSATION_ID.test(answer.conversationId)
+      ? await db('conversations').where({ id: answer.conversationId, phone_number_id: event.phoneNumberId }).first('id', 'agent_id')
+      : undefined;
     const stored = await storeInbound(event, conversation?.id ?? null);
     if (conversation) {
       await db('csat_answers')
@@ -154,30 +159,25 @@ export function createWebhookIntake({ db, temporal, taskQueue, log }: WebhookInt
   async function acceptStatus(event: StatusEvent): Promise<void> {
     await db.transaction(async (trx) => {
       const inserted = await trx('message_status_events')
-        .insert({ wamid: event.wamid, status: event.rawStatus, at: event.at, raw: JSON.stringify(event.raw) })
+        .insert({ wamid: event.wamid, status: event.rawStatus, at: event.at, raw: storableJson(event.raw) })
         .onConflict(['wamid', 'status'])
         .ignore()
         .returning('wamid');
       if (inserted.length === 0) return;
       const message = await trx('messages').where({ wamid: event.wamid }).forUpdate().first('id', 'status');
-      if (!message) return;
-      if (event.status === 'failed') {
-        // Failed is final unless the customer already has the message.
-        if ((STATUS_RANK[message.status] ?? 0) < STATUS_RANK.delivered) {
-          await trx('messages').where({ id: message.id }).update({ status: 'failed', error: JSON.stringify(event.errors), status_at: event.at });
-        }
-        return;
-      }
-      const rank = STATUS_RANK[event.status];
-      if (rank !== undefined && rank > (STATUS_RANK[message.status] ?? -1) && message.status !== 'failed') {
-        await trx('messages').where({ id: message.id }).update({ status: event.status, status_at: event.at });
-      }
+      // No message yet: the send activity applies this event when it stores the wamid.
+      if (message) await mergeDeliveryStatus(trx, message, { status: event.status, at: event.at, errors: event.errors });
     });
   }
 
   async function acceptOther(event: OtherEvent): Promise<void> {
     log.info({ field: event.field, reason: event.reason }, 'webhook event stored, not processed');
-    await db('webhook_other_events').insert({ phone_number_id: event.phoneNumberId, field: event.field, reason: event.reason, raw: JSON.stringify(event.raw ?? null) });
+    await db('webhook_other_events').insert({
+      phone_number_id: event.phoneNumberId,
+      field: storableText(event.field),
+      reason: storableText(event.reason),
+      raw: storableJson(event.raw ?? null),
+    });
   }
 
   return {

@@ -26,6 +26,18 @@ type MediaType = Extract<InboundContent, { kind: 'media' }>['mediaType'];
 const WABA_OBJECT = 'whatsapp_business_account';
 const MESSAGES_FIELD = 'messages';
 
+/**
+ * Ids become database keys (unique indexes hold at most ~2.7 kB), workflow ids (Temporal
+ * allows 1000 bytes) and search attributes. Meta's are short: phone number ids are ~16
+ * digits, wamids ~100 characters, BSUIDs at most 128 (256 in a Dec 2025 draft). An id far
+ * beyond that, or one with control characters or broken UTF-16, is not one Meta sent; the
+ * element it names is stored as an OtherEvent instead of failing the whole batch.
+ */
+const MAX_PHONE_NUMBER_ID_LENGTH = 64;
+const MAX_MESSAGE_ID_LENGTH = 512;
+const MAX_USER_ID_LENGTH = 256;
+const MAX_STATUS_LENGTH = 64;
+
 /** Per-`value` context shared by the messages and statuses in it. */
 interface ValueContext {
   phoneNumberId: string | null;
@@ -78,7 +90,7 @@ function parseChange(change: unknown, receivedAt: Date, out: WebhookEvent[]): vo
   }
   const field = stringAt(obj, 'field') ?? '';
   const value = asObject(own(obj, 'value'));
-  const phoneNumberId = nonEmpty(asObject(own(value, 'metadata')), 'phone_number_id');
+  const phoneNumberId = identifier(asObject(own(value, 'metadata')), 'phone_number_id', MAX_PHONE_NUMBER_ID_LENGTH);
 
   // Other subscriptions (account_update, template status, …) share this URL; the caller
   // stores them, nothing here acts on them.
@@ -154,8 +166,8 @@ function parseMessage(item: unknown, ctx: ValueContext): WebhookEvent {
   if (!msg) return other(ctx.phoneNumberId, MESSAGES_FIELD, 'message is not an object', item);
   if (!ctx.phoneNumberId) return other(null, MESSAGES_FIELD, 'message without metadata.phone_number_id', msg);
 
-  const wamid = nonEmpty(msg, 'id');
-  if (!wamid) return other(ctx.phoneNumberId, MESSAGES_FIELD, 'message without id', msg);
+  const wamid = identifier(msg, 'id', MAX_MESSAGE_ID_LENGTH);
+  if (!wamid) return other(ctx.phoneNumberId, MESSAGES_FIELD, nonEmpty(msg, 'id') ? 'message id is not a usable identifier' : 'message without id', msg);
   const contact = resolveContact(msg, ctx.contacts);
   if (!contact) return other(ctx.phoneNumberId, MESSAGES_FIELD, 'message without sender identity (from_user_id, from, contacts)', msg);
 
@@ -193,11 +205,11 @@ function messageErrors(msg: JsonObject, type: InboundMessageType, ctx: ValueCont
  * mix up names and ids.
  */
 function resolveContact(msg: JsonObject, contacts: JsonObject[]): ContactIdentity | null {
-  const fromUserId = nonEmpty(msg, 'from_user_id');
-  const from = nonEmpty(msg, 'from');
+  const fromUserId = identifier(msg, 'from_user_id', MAX_USER_ID_LENGTH);
+  const from = identifier(msg, 'from', MAX_USER_ID_LENGTH);
   const contact = matchContact(contacts, fromUserId, from);
-  const userId = fromUserId ?? nonEmpty(contact, 'user_id');
-  const waId = from ?? nonEmpty(contact, 'wa_id');
+  const userId = fromUserId ?? identifier(contact, 'user_id', MAX_USER_ID_LENGTH);
+  const waId = from ?? identifier(contact, 'wa_id', MAX_USER_ID_LENGTH);
   const key = userId ?? waId;
   if (!key) return null;
   return { key, userId, waId, profileName: nonEmpty(asObject(own(contact, 'profile')), 'name') };
@@ -330,10 +342,11 @@ function parseStatus(item: unknown, ctx: ValueContext): WebhookEvent {
   const status = asObject(item);
   if (!status) return other(ctx.phoneNumberId, MESSAGES_FIELD, 'status is not an object', item);
   if (!ctx.phoneNumberId) return other(null, MESSAGES_FIELD, 'status without metadata.phone_number_id', status);
-  const wamid = nonEmpty(status, 'id');
-  if (!wamid) return other(ctx.phoneNumberId, MESSAGES_FIELD, 'status without id', status);
+  const wamid = identifier(status, 'id', MAX_MESSAGE_ID_LENGTH);
+  if (!wamid) return other(ctx.phoneNumberId, MESSAGES_FIELD, nonEmpty(status, 'id') ? 'status id is not a usable identifier' : 'status without id', status);
 
-  const rawStatus = stringAt(status, 'status') ?? '';
+  // Part of the (wamid, status) deduplication key: an absurd value is kept only in `raw`.
+  const rawStatus = identifier(status, 'status', MAX_STATUS_LENGTH) ?? '';
   const event: StatusEvent = {
     kind: 'status',
     phoneNumberId: ctx.phoneNumberId,
@@ -341,7 +354,7 @@ function parseStatus(item: unknown, ctx: ValueContext): WebhookEvent {
     status: DELIVERY_STATUSES.has(rawStatus) ? (rawStatus as DeliveryStatus) : 'unknown',
     rawStatus,
     at: parseTimestamp(own(status, 'timestamp'), ctx.receivedAt),
-    recipient: { userId: nonEmpty(status, 'recipient_user_id'), waId: nonEmpty(status, 'recipient_id') },
+    recipient: { userId: identifier(status, 'recipient_user_id', MAX_USER_ID_LENGTH), waId: identifier(status, 'recipient_id', MAX_USER_ID_LENGTH) },
     errors: mapErrors(own(status, 'errors')),
     raw: status,
   };
@@ -420,6 +433,14 @@ function stringAt(obj: JsonObject | null, key: string): string | null {
 function nonEmpty(obj: JsonObject | null, key: string): string | null {
   const value = stringAt(obj, key);
   return value ? value : null;
+}
+
+/** A non-empty string usable as a key: bounded, no control characters, well-formed UTF-16. */
+function identifier(obj: JsonObject | null, key: string, maxLength: number): string | null {
+  const value = nonEmpty(obj, key);
+  if (value === null || value.length > maxLength) return null;
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  return /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value) ? null : value;
 }
 
 function finiteNumber(value: unknown): number | null {
