@@ -15,15 +15,15 @@ export interface PacingSettings {
 }
 
 export interface SendPacer {
-  /** Resolves when this message may go out; returns how long it waited. */
-  waitForSlot(phoneNumberId: string, contactId: string): Promise<number>;
+  /** Resolves when this message may go out, with the slot it was given and how long it waited. */
+  waitForSlot(phoneNumberId: string, contactId: string): Promise<{ slotAt: number; waitedMs: number }>;
 }
 
 export function createSendPacer(db: Database, settings: PacingSettings, sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))): SendPacer {
   const numberIntervalMs = 1000 / settings.messagesPerSecondPerNumber;
 
-  /** Reserves the key's next slot; returns when the slot starts (epoch ms). */
-  async function reserve(key: string, intervalMs: number): Promise<number> {
+  /** Reserves the key's next slot: when it starts by the database clock, and in how many ms. */
+  async function reserve(key: string, intervalMs: number): Promise<{ slotAt: number; inMs: number }> {
     const result = await db.raw(
       `INSERT INTO send_slots (key, next_slot_at) VALUES (?, clock_timestamp() + make_interval(secs => ?))
        ON CONFLICT (key) DO UPDATE
@@ -32,7 +32,7 @@ export function createSendPacer(db: Database, settings: PacingSettings, sleep = 
       [key, intervalMs / 1000, intervalMs / 1000, intervalMs],
     );
     const row = result.rows[0] as { slot_ms: string; now_ms: string };
-    return Number(row.slot_ms) - Number(row.now_ms) + Date.now();
+    return { slotAt: Number(row.slot_ms), inMs: Number(row.slot_ms) - Number(row.now_ms) };
   }
 
   return {
@@ -42,11 +42,11 @@ export function createSendPacer(db: Database, settings: PacingSettings, sleep = 
       // taken only when this message is really about to go.
       if (settings.contactIntervalMs > 0) {
         const contactSlot = await reserve(`contact:${phoneNumberId}:${contactId}`, settings.contactIntervalMs);
-        if (contactSlot > Date.now()) await sleep(contactSlot - Date.now());
+        if (contactSlot.inMs > 0) await sleep(contactSlot.inMs);
       }
       const numberSlot = await reserve(`number:${phoneNumberId}`, numberIntervalMs);
-      if (numberSlot > Date.now()) await sleep(numberSlot - Date.now());
-      return Date.now() - started;
+      if (numberSlot.inMs > 0) await sleep(numberSlot.inMs);
+      return { slotAt: numberSlot.slotAt, waitedMs: Date.now() - started };
     },
   };
 }

@@ -13,26 +13,23 @@ describe('send pacing (real PostgreSQL)', () => {
     // Two pacers stand for two worker replicas sharing one budget.
     const replicaA = createSendPacer(db, { messagesPerSecondPerNumber: 100, contactIntervalMs: 0 });
     const replicaB = createSendPacer(db, { messagesPerSecondPerNumber: 100, contactIntervalMs: 0 });
-    const sentAt: number[] = [];
+    const slots: number[] = [];
     const started = Date.now();
     await Promise.all(
       Array.from({ length: 150 }, async (_, i) => {
-        await (i % 2 ? replicaA : replicaB).waitForSlot('111', `contact-${i}`);
-        sentAt.push(Date.now());
+        const { slotAt } = await (i % 2 ? replicaA : replicaB).waitForSlot('111', `contact-${i}`);
+        slots.push(slotAt);
       }),
     );
     const elapsed = Date.now() - started;
     // 150 messages at 100/s need at least 1.49 s from the first slot to the last.
     assert.ok(elapsed >= 1450, `150 sends took only ${elapsed} ms`);
-    // Meta counts throughput per second. Timers that wake late on a busy machine can
-    // bunch a few sends together, so a 1-second window may hold slightly more than 100.
-    sentAt.sort((a, b) => a - b);
-    let busiest = 0;
-    for (let i = 0, j = 0; i < sentAt.length; i++) {
-      while (sentAt[i] - sentAt[j] >= 1000) j++;
-      busiest = Math.max(busiest, i - j + 1);
+    // Every sender was given its own slot, 10 ms apart (the shared schedule); when the
+    // sends then happen is up to the event loop (bench/send-pacing.ts measures that).
+    slots.sort((a, b) => a - b);
+    for (let i = 1; i < slots.length; i++) {
+      assert.ok(slots[i] - slots[i - 1] >= 9.5, `slots ${i - 1} and ${i} are ${slots[i] - slots[i - 1]} ms apart`);
     }
-    assert.ok(busiest <= 110, `${busiest} sends within one second (limit 100)`);
   });
 
   it('keeps numbers independent', async () => {
