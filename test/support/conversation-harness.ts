@@ -60,21 +60,7 @@ export async function createConversationHarness(): Promise<ConversationHarness> 
     async customerSays(contactKey, body, options = {}) {
       const wamid = options.wamid ?? `wamid.TEST${randomUUID()}-${++wamidCounter}`;
       const sentAt = options.sentAt ?? (await env.currentTimeMs());
-      const event: InboundMessageEvent = {
-        kind: 'message',
-        phoneNumberId: options.phoneNumberId ?? PHONE_NUMBER_ID,
-        wamid,
-        sentAt: new Date(sentAt),
-        type: 'text',
-        rawType: 'text',
-        contact: { key: contactKey, userId: contactKey, waId: null, profileName: 'Test Customer' },
-        content: { kind: 'text', body },
-        contextMessageId: null,
-        referral: null,
-        errors: [],
-        opensServiceWindow: true,
-        raw: { id: wamid, type: 'text', text: { body } },
-      };
+      const event = inboundTextEvent(contactKey, body, { wamid, sentAt, phoneNumberId: options.phoneNumberId });
       await intake.accept([event]);
       return wamid;
     },
@@ -90,6 +76,25 @@ export async function createConversationHarness(): Promise<ConversationHarness> 
     },
   };
   return harness;
+}
+
+/** An inbound customer text as the webhook parser would produce it. */
+export function inboundTextEvent(contactKey: string, body: string, options: { wamid: string; sentAt: number; phoneNumberId?: string; profileName?: string }): InboundMessageEvent {
+  return {
+    kind: 'message',
+    phoneNumberId: options.phoneNumberId ?? PHONE_NUMBER_ID,
+    wamid: options.wamid,
+    sentAt: new Date(options.sentAt),
+    type: 'text',
+    rawType: 'text',
+    contact: { key: contactKey, userId: contactKey, waId: null, profileName: options.profileName ?? 'Test Customer' },
+    content: { kind: 'text', body },
+    contextMessageId: null,
+    referral: null,
+    errors: [],
+    opensServiceWindow: true,
+    raw: { id: options.wamid, type: 'text', text: { body } },
+  };
 }
 
 /** Polls until `check` returns a value (not undefined/false), or fails after `timeoutMs`. */

@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import type { InboundMessageEvent } from '../../src/whatsapp/webhook-events';
 import { assignUpdate, closeUpdate, conversationStateQuery } from '../../workflows/conversation/definitions';
 import type { ConversationState } from '../../workflows/rules/conversation-machine';
-import { createConversationHarness, eventually, PHONE_NUMBER_ID, type ConversationHarness } from '../support/conversation-harness';
+import { createConversationHarness, eventually, inboundTextEvent, type ConversationHarness } from '../support/conversation-harness';
 
 const CONTACTS = 200;
 const BATCH_SIZE = 25;
@@ -340,22 +340,7 @@ describe('R3/R6 queue under load (time-skipping server)', function () {
 });
 
 function inboundText(contactKey: string, body: string, sentAt: number): InboundMessageEvent {
-  const wamid = `wamid.LOAD${randomUUID()}`;
-  return {
-    kind: 'message',
-    phoneNumberId: PHONE_NUMBER_ID,
-    wamid,
-    sentAt: new Date(sentAt),
-    type: 'text',
-    rawType: 'text',
-    contact: { key: contactKey, userId: contactKey, waId: null, profileName: 'Load Customer' },
-    content: { kind: 'text', body },
-    contextMessageId: null,
-    referral: null,
-    errors: [],
-    opensServiceWindow: true,
-    raw: { id: wamid, type: 'text', text: { body } },
-  };
+  return inboundTextEvent(contactKey, body, { wamid: `wamid.LOAD${randomUUID()}`, sentAt, profileName: 'Load Customer' });
 }
 
 async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
