@@ -51,6 +51,12 @@ export function createConversationActivities({ db, assignments }: ActivityDeps) 
       return { result, drained };
     },
 
+    /** Who holds the conversation according to the database (the arbiter of assignment). */
+    async currentAssignment(input: { conversationId: string }): Promise<{ status: string | null; agentId: string | null }> {
+      const row = await db('conversations').where({ id: input.conversationId }).first('status', 'agent_id');
+      return { status: row?.status ?? null, agentId: row?.agent_id ?? null };
+    },
+
     /** Removes outbox rows of assignments whose workflows have now been told. */
     async acknowledgeAssignments(input: { assignments: { conversationId: string; agentId: string }[] }): Promise<void> {
       await acknowledgeAssignments(db, input.assignments);

@@ -93,4 +93,31 @@ describe('R3/R6 routing, queue and claims (time-skipping server)', () => {
       await h.env.client.workflow.getHandle(ASSIGNMENT_SWEEPER_WORKFLOW_ID).terminate('test done');
     });
   });
+
+  it('lets an agent reply to a conversation the database gave them before its workflow heard of it', async () => {
+    await h.db('agents').update({ status: 'offline' });
+    await addAgent('early-agent', 1);
+    await h.run(async () => {
+      await h.customerSays('US.E1', 'one');
+      await eventually(() => h.db('conversations').where({ agent_id: 'early-agent', status: 'assigned' }).first(), 10_000, 'first assigned');
+      await h.customerSays('US.E2', 'two');
+      const queued = await eventually(() => h.db('conversations').where({ status: 'queued' }).first(), 10_000, 'queued');
+      // The drain commits; its notification has not reached the workflow.
+      await h.db('agents').where({ id: 'early-agent' }).update({ reception_limit: 2 });
+      await createAssignmentStore(h.db).drainForAgent('early-agent');
+      const handle = h.env.client.workflow.getHandle(queued.workflow_id);
+      const reply = await handle.executeUpdate(agentReplyUpdate, {
+        args: [{ conversationId: queued.id, agentId: 'early-agent', message: { type: 'text', text: { body: 'Here now!' } } }],
+      });
+      assert.equal(reply.ok, true, JSON.stringify(reply));
+      const state = (await handle.query('state')) as { status: string; agentId: string };
+      assert.deepEqual([state.status, state.agentId], ['assigned', 'early-agent']);
+      // Someone else still cannot.
+      await addAgent('other-agent', 1, 'offline');
+      await assert.rejects(
+        handle.executeUpdate(agentReplyUpdate, { args: [{ conversationId: queued.id, agentId: 'other-agent', message: { type: 'text', text: { body: 'me?' } } }] }),
+        /Update failed/,
+      );
+    });
+  });
 });

@@ -89,27 +89,34 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     return result;
   };
   // Validators turn away what cannot succeed before it reaches history; the main loop
-  // re-checks, because the state may change while a request waits its turn.
+  // re-checks, because the state may change while a request waits its turn. While the
+  // conversation is being routed the outcome is not known yet, so requests wait for it.
   const requireStatus =
     (...allowed: string[]) =>
     ({ conversationId }: { conversationId: string }) => {
       if (!state || state.conversationId !== conversationId) throw conflict('the conversation is closed');
-      if (!allowed.includes(state.status)) throw conflict(`the conversation is ${state.status}, not ${allowed.join(' or ')}`);
+      if (state.status !== 'routing' && !allowed.includes(state.status)) throw conflict(`the conversation is ${state.status}, not ${allowed.join(' or ')}`);
     };
+  // An agent's own request is refused only when someone else holds the conversation: the
+  // database may already have given a waiting conversation to this agent (a queue drain
+  // whose signal is on its way), which the main loop confirms.
+  const requireNotHeldByAnother = (agentId: string | undefined) => {
+    if (agentId && state?.status === 'assigned' && state.agentId !== agentId) throw conflict(`the conversation is assigned to ${state.agentId}, not ${agentId}`);
+  };
   setHandler(claimUpdate, ({ agentId }) => request({ type: 'claim', agentId }), { validator: requireStatus('queued', 'unassigned') });
   setHandler(assignUpdate, ({ agentId }) => request({ type: 'assign', agentId }), {
     validator: requireStatus('queued', 'unassigned', 'assigned', 'bot'),
   });
   setHandler(agentReplyUpdate, ({ agentId, message }) => request({ type: 'agent_reply', agentId, message }), {
     validator: (input) => {
-      requireStatus('assigned')(input);
-      if (state?.agentId !== input.agentId) throw conflict(`only the assigned agent (${state?.agentId}) may reply`);
+      requireStatus('assigned', 'queued', 'unassigned')(input);
+      requireNotHeldByAnother(input.agentId);
     },
   });
   setHandler(closeUpdate, ({ agentId }) => request({ type: 'close', agentId: agentId ?? null }), {
     validator: (input) => {
       requireStatus('bot', 'unassigned', 'queued', 'assigned')(input);
-      if (input.agentId && state?.agentId !== input.agentId) throw conflict(`only the assigned agent (${state?.agentId ?? 'none'}) may close it`);
+      requireNotHeldByAnother(input.agentId);
     },
   });
   setHandler(botReplyUpdate, ({ message }) => request({ type: 'bot_reply', message }), { validator: requireStatus('bot') });
@@ -204,6 +211,21 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     ]);
   }
 
+  /**
+   * Whether the agent holds the conversation. A waiting conversation may already be theirs
+   * in the database (its drain notification not yet here): then it is applied now.
+   */
+  async function holds(agentId: string): Promise<boolean> {
+    const s = state!;
+    if (s.status === 'assigned') return s.agentId === agentId;
+    if (s.status !== 'queued' && s.status !== 'unassigned') return false;
+    const current = await database.currentAssignment({ conversationId: s.conversationId });
+    if (current.status !== 'assigned' || current.agentId !== agentId) return false;
+    await apply({ type: 'assigned', agentId });
+    await database.acknowledgeAssignments({ assignments: [{ conversationId: s.conversationId, agentId }] });
+    return true;
+  }
+
   async function handleRequest(requestId: string, req: ConversationRequest): Promise<void> {
     const s = state!;
     const reject = (message: string) => results.set(requestId, { ok: false, code: 'conflict', message });
@@ -227,13 +249,13 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
         return void results.set(requestId, { ok: true, status: 'assigned' });
       }
       case 'agent_reply': {
-        if (s.status !== 'assigned' || s.agentId !== req.agentId) return void reject(`only the assigned agent (${s.agentId}) may reply`);
+        if (!(await holds(req.agentId))) return void reject(`only the assigned agent (${state!.agentId ?? 'none'}) may reply`);
         const replies = await apply({ type: 'agent_reply', agentId: req.agentId, message: req.message, requestId });
         const sent = replies.get(requestId);
         return void results.set(requestId, { ok: true, messageId: sent?.messageId ?? undefined, status: sent?.status });
       }
       case 'close':
-        if (req.agentId && s.agentId !== req.agentId) return void reject(`only the assigned agent (${s.agentId ?? 'none'}) may close it`);
+        if (req.agentId && !(await holds(req.agentId))) return void reject(`only the assigned agent (${state!.agentId ?? 'none'}) may close it`);
         await apply({ type: 'close', by: req.agentId ? 'agent' : 'admin', agentId: req.agentId });
         return void results.set(requestId, { ok: true, status: 'closed' });
       case 'bot_reply': {
