@@ -86,16 +86,16 @@ export function createConversationActivities({ db, assignments }: ActivityDeps) 
 
     /** Closes the conversation and hands the agent's freed capacity to the queue (R6). */
     async closeConversation(input: { conversationId: string; reason: CloseReason }): Promise<{ drained: Assignment[] }> {
-      const previous = await db.transaction(async (trx) => {
+      const agentId = await db.transaction(async (trx) => {
         const row = await trx('conversations').where({ id: input.conversationId }).forUpdate().first('status', 'agent_id');
-        if (!row || row.status === 'closed') return null;
-        await trx('conversations')
-          .where({ id: input.conversationId })
-          .update({ status: 'closed', close_reason: input.reason, closed_at: trx.fn.now(), updated_at: trx.fn.now() });
-        return row as { status: string; agent_id: string | null };
+        if (row && row.status !== 'closed') {
+          await trx('conversations')
+            .where({ id: input.conversationId })
+            .update({ status: 'closed', close_reason: input.reason, closed_at: trx.fn.now(), updated_at: trx.fn.now() });
+        }
+        return (row?.agent_id as string | null | undefined) ?? null;
       });
       // A retried attempt (row already closed) still drains: draining is idempotent.
-      const agentId = previous?.agent_id ?? (await db('conversations').where({ id: input.conversationId }).first('agent_id'))?.agent_id;
       return { drained: agentId ? await assignments.drainForAgent(agentId) : [] };
     },
   };

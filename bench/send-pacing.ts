@@ -10,7 +10,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { createDatabase, migrateToLatest } from '../src/db/knex';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
-import { freePort } from '../src/provisioning/test-server';
+import { freePort } from '../src/ports';
 import { createSendPacer } from '../src/whatsapp/send-pacer';
 
 const MESSAGES = Number(process.env.MESSAGES ?? 400);

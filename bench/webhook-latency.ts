@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { loadEnv } from '../src/config';
-import { freePort } from '../src/provisioning/test-server';
+import { freePort } from '../src/ports';
 import { startService } from '../src/service';
 import { signWebhookBody } from '../src/whatsapp/signature';
 

@@ -1,6 +1,6 @@
-import { continueAsNew, getExternalWorkflowHandle, log, sleep } from '@temporalio/workflow';
-import { assignedFromQueueSignal } from './conversation/definitions';
+import { continueAsNew, log, sleep } from '@temporalio/workflow';
 import { database } from './activity-profiles';
+import { announceAssignments } from './assignment-announcements';
 
 export const ASSIGNMENT_SWEEPER_WORKFLOW_ID = 'assignment-sweeper';
 const SWEEP_EVERY = '15 seconds';
@@ -20,14 +20,7 @@ export async function assignmentSweeperWorkflow(): Promise<void> {
     const pending = await database.reconcileAssignments({ olderThanMs: STALE_AFTER_MS });
     if (pending.length === 0) continue;
     log.info('re-sending assignment notifications', { count: pending.length });
-    for (const a of pending) {
-      try {
-        await getExternalWorkflowHandle(a.workflowId).signal(assignedFromQueueSignal, { agentId: a.agentId, conversationId: a.conversationId });
-      } catch (error) {
-        log.warn('could not notify an assigned conversation', { conversationId: a.conversationId, error: String(error) });
-      }
-    }
-    await database.acknowledgeAssignments({ assignments: pending });
+    await announceAssignments(pending);
   }
   await continueAsNew<typeof assignmentSweeperWorkflow>();
 }

@@ -1,6 +1,5 @@
-import { getExternalWorkflowHandle, log } from '@temporalio/workflow';
-import { assignedFromQueueSignal } from './conversation/definitions';
 import { database } from './activity-profiles';
+import { announceAssignments } from './assignment-announcements';
 
 /**
  * R6 when an agent's capacity grows through the API (they come online, their limit is
@@ -10,13 +9,6 @@ import { database } from './activity-profiles';
  */
 export async function queueDrainWorkflow(input: { agentId: string }): Promise<number> {
   const assignments = await database.drainQueueForAgent({ agentId: input.agentId });
-  for (const a of assignments) {
-    try {
-      await getExternalWorkflowHandle(a.workflowId).signal(assignedFromQueueSignal, { agentId: a.agentId, conversationId: a.conversationId });
-    } catch (error) {
-      log.warn('could not notify an assigned conversation', { conversationId: a.conversationId, error: String(error) });
-    }
-  }
-  if (assignments.length > 0) await database.acknowledgeAssignments({ assignments });
+  await announceAssignments(assignments);
   return assignments.length;
 }

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { cacheRoot, printProgress, type ProgressReporter, withHeartbeat } from './cache';
 import { commandExists, runCommand } from './run-command';
+import { freePort, waitForPort } from '../ports';
 
 /** Matches the Java SDK release that ships the server the TypeScript SDK 1.24 expects. */
 export const TEST_SERVER_VERSION = '1.38.0';
@@ -81,33 +81,8 @@ async function recordClassDataArchive(libDir: string, archive: string): Promise<
     { stdio: 'ignore' },
   );
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
-  const deadline = Date.now() + 60_000;
-  while (!(await canConnect(port))) {
-    if (Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  // Should it never listen, stopping it still leaves a usable (smaller) archive or none.
+  await waitForPort(port, 60_000);
   child.kill('SIGTERM');
   await exited;
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

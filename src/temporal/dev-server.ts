@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Logger } from '../logger';
 import { ensureTemporalCli } from '../provisioning/temporal-cli';
+import { waitForPort } from '../ports';
 import { ALL_SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes';
 
 export interface RunningDevServer {
@@ -68,8 +68,9 @@ export async function startDevServer(options: { dataDir: string; port: number; u
   child.stderr?.on('data', (d: Buffer) => options.log.warn({ temporal: d.toString().trim() }, 'temporal dev server'));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
-  const ready = await Promise.race([waitForPort(options.port, 60_000).then(() => true), exited.then(() => false)]);
-  if (!ready) throw new Error(`the Temporal dev server exited during start (is port ${options.port} or ${options.uiPort} in use?)`);
+  const ready = await Promise.race([waitForPort(options.port, 60_000).then((up) => (up ? 'up' : 'timeout')), exited.then(() => 'exited')]);
+  if (ready === 'exited') throw new Error(`the Temporal dev server exited during start (is port ${options.port} or ${options.uiPort} in use?)`);
+  if (ready === 'timeout') throw new Error(`the Temporal dev server did not listen on port ${options.port} within 60 s`);
   return {
     address,
     uiUrl,
@@ -80,21 +81,4 @@ export async function startDevServer(options: { dataDir: string; port: number; u
       clearTimeout(timeout);
     },
   };
-}
-
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }

@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { connectClient } from '../../src/temporal/client';
 import { type RunningDevServer, startDevServer } from '../../src/temporal/dev-server';
-import { freePort } from '../../src/provisioning/test-server';
+import { freePort } from '../../src/ports';
 import { signWebhookBody } from '../../src/whatsapp/signature';
 import { conversationStateQuery } from '../../workflows/conversation/definitions';
 import { eventually } from '../support/conversation-harness';

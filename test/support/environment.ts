@@ -12,7 +12,8 @@ import { bundleWorkflowCode, type WorkflowBundleWithSourceMap, Runtime, DefaultL
 import pino from 'pino';
 import { createDatabase, type Database, migrateToLatest } from '../../src/db/knex';
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '../../src/db/embedded-postgres';
-import { ensureTestServer, freePort } from '../../src/provisioning/test-server';
+import { ensureTestServer } from '../../src/provisioning/test-server';
+import { freePort } from '../../src/ports';
 import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
 
 export const testLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });

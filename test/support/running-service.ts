@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadEnv, type Env } from '../../src/config';
-import { freePort } from '../../src/provisioning/test-server';
+import { freePort } from '../../src/ports';
 import { type RunningService, startService } from '../../src/service';
 import { signWebhookBody } from '../../src/whatsapp/signature';
 import { createTestDatabase, testLog } from './environment';

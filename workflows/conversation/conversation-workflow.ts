@@ -10,8 +10,6 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  getExternalWorkflowHandle,
-  log,
   setHandler,
   upsertSearchAttributes,
   uuid4,
@@ -44,6 +42,7 @@ import {
   settingsChangedSignal,
 } from './definitions';
 import { database, whatsapp } from '../activity-profiles';
+import { announceAssignments } from '../assignment-announcements';
 
 /** Well below Temporal's 51,200-event limit, leaving room for a burst after the check. */
 const HISTORY_EVENTS_BEFORE_CONTINUE_AS_NEW = 5_000;
@@ -176,27 +175,15 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     return replies;
   }
 
-  /**
-   * Tells conversations that a transaction assigned them (this one included), then clears
-   * their outbox rows. Should this run be lost halfway, the sweeper finds the rows.
-   */
+  /** Announces assignments; this conversation's own one goes straight into the inbox. */
   async function notifyAssigned(assignments: Assignment[]): Promise<void> {
-    if (assignments.length === 0) return;
-    for (const a of assignments) {
-      if (a.workflowId === workflowId) {
-        if (a.conversationId === state?.conversationId && !(state.status === 'assigned' && state.agentId === a.agentId)) {
-          inbox.push({ kind: 'event', event: { type: 'assigned', agentId: a.agentId }, conversationId: a.conversationId });
-        }
-        continue;
+    await announceAssignments(assignments, (a) => {
+      if (a.workflowId !== workflowId) return false;
+      if (a.conversationId === state?.conversationId && !(state.status === 'assigned' && state.agentId === a.agentId)) {
+        inbox.push({ kind: 'event', event: { type: 'assigned', agentId: a.agentId }, conversationId: a.conversationId });
       }
-      try {
-        await getExternalWorkflowHandle(a.workflowId).signal(assignedFromQueueSignal, { agentId: a.agentId, conversationId: a.conversationId });
-      } catch (error) {
-        // The conversation ended meanwhile: its close already released the capacity again.
-        log.warn('could not notify an assigned conversation', { conversationId: a.conversationId, error: String(error) });
-      }
-    }
-    await database.acknowledgeAssignments({ assignments });
+      return true;
+    });
   }
 
   let published = '';
