@@ -107,9 +107,11 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
         })
         .catch((error: Error) => log.warn({ err: error }, 'could not start the assignment sweeper'));
       await client.connection.close();
+      // The worker stops before its connection closes (the reverse order of `stops`):
+      // it finishes its running tasks, then releases the connection.
       stops.push(async () => {
-        worker.shutdown();
-        await running;
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running.catch(() => undefined);
       });
       running.catch((error) => log.error({ err: error }, 'worker stopped with an error'));
     }

@@ -6,12 +6,21 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
 /**
+ * Every activity heartbeats each second while it runs (the worker's HeartbeatWhileRunning
+ * interceptor), so an attempt lost with its worker (killed, or handed a task by the server
+ * as it shut down) is retried after this long, not after the start-to-close timeout:
+ * a conversation's next automation is late by seconds, never by a minute.
+ */
+const LOST_ATTEMPT_DETECTED_AFTER = '5 seconds';
+
+/**
  * Database work. A PostgreSQL outage is transient, and giving up would drop a customer's
  * conversation, so these retry without limit. Transactions are short; 30 s leaves room
  * for lock waits under load (a queue drain over many conversations).
  */
 export const database = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: LOST_ATTEMPT_DETECTED_AFTER,
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
@@ -23,5 +32,6 @@ export const database = proxyActivities<Activities>({
  */
 export const whatsapp = proxyActivities<Activities>({
   startToCloseTimeout: '60 seconds',
+  heartbeatTimeout: LOST_ATTEMPT_DETECTED_AFTER,
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });

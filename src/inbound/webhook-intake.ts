@@ -12,6 +12,7 @@ import { mergeDeliveryStatus } from './delivery-status';
 import type { Logger } from '../logger';
 import type { InboundMessageEvent, OtherEvent, StatusEvent, WebhookEvent } from '../whatsapp/webhook-events';
 import {
+  CONVERSATION_WORKFLOW_TASK_TIMEOUT,
   type CustomerMessageSignal,
   conversationWorkflowId,
   customerMessageSignal,
@@ -120,6 +121,7 @@ export function createWebhookIntake({ db, temporal, taskQueue, log }: WebhookInt
       await temporal.workflow.signalWithStart<typeof conversationWorkflow, [CustomerMessageSignal]>('conversationWorkflow', {
         taskQueue,
         workflowId: conversationWorkflowId(event.phoneNumberId, stored.contactId),
+        workflowTaskTimeout: CONVERSATION_WORKFLOW_TASK_TIMEOUT,
         args: [{ phoneNumberId: event.phoneNumberId, contactId: stored.contactId }],
         signal: customerMessageSignal,
         signalArgs: [signal],

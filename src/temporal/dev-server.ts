@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Logger } from '../logger';
 import { ensureTemporalCli } from '../provisioning/temporal-cli';
@@ -71,6 +72,12 @@ export async function startDevServer(options: { dataDir: string; port: number; u
   const ready = await Promise.race([waitForPort(options.port, 60_000).then((up) => (up ? 'up' : 'timeout')), exited.then(() => 'exited')]);
   if (ready === 'exited') throw new Error(`the Temporal dev server exited during start (is port ${options.port} or ${options.uiPort} in use?)`);
   if (ready === 'timeout') throw new Error(`the Temporal dev server did not listen on port ${options.port} within 60 s`);
+  // The port opens before the frontend serves: until then every call (a worker's first
+  // one included) fails with "Frontend is not healthy yet".
+  if (!(await waitForHealthyFrontend(address, 60_000))) {
+    child.kill('SIGKILL');
+    throw new Error(`the Temporal dev server on port ${options.port} did not become healthy within 60 s`);
+  }
   return {
     address,
     uiUrl,
@@ -81,4 +88,24 @@ export async function startDevServer(options: { dataDir: string; port: number; u
       clearTimeout(timeout);
     },
   };
+}
+
+/** Polls the frontend's gRPC health check until it answers SERVING; false after `timeoutMs`. */
+async function waitForHealthyFrontend(address: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      try {
+        const { status } = await connection.healthService.check({ service: 'temporal.api.workflowservice.v1.WorkflowService' });
+        if (status === 1) return true; // SERVING
+      } finally {
+        await connection.close();
+      }
+    } catch {
+      // Not serving yet.
+    }
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

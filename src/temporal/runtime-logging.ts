@@ -16,6 +16,9 @@ const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
 export function installTemporalRuntimeLogging(log: Logger): void {
   try {
     Runtime.install({
+      // The service stops its workers itself, in order (src/service.ts); the SDK's own
+      // signal handling would start draining them first and race that stop.
+      shutdownSignals: [],
       // Core's own logs (e.g. capability warnings of older servers) are forwarded, warnings and up.
       telemetryOptions: { logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} } },
       logger: new DefaultLogger('INFO', (entry) => {

@@ -11,6 +11,14 @@ export function conversationWorkflowId(phoneNumberId: string, contactId: string)
   return `conversation:${phoneNumberId}:${contactId}`;
 }
 
+/**
+ * A workflow task that its worker never completes (the worker was killed, or the server
+ * handed the task to a poll being cancelled by a shutdown) is retried after this long.
+ * Temporal's default is 10 s; a conversation task takes milliseconds, so 5 s halves the
+ * worst lateness after a restart and still leaves a loaded worker room.
+ */
+export const CONVERSATION_WORKFLOW_TASK_TIMEOUT = '5 seconds';
+
 export interface ConversationWorkflowInput {
   phoneNumberId: string;
   contactId: string;
