@@ -1,0 +1,75 @@
+/**
+ * The product's words, defined once (SPEC §2–§6). The rules machine, the stores, the
+ * HTTP schemas, the OpenAPI document and the tests all derive from these lists, so a new
+ * status or rule is added here and the compiler finds every place that must handle it.
+ * No Temporal, no I/O: this module is safe in the workflow sandbox and everywhere else.
+ */
+
+// ---- Time -------------------------------------------------------------------------------
+export const SECOND = 1_000;
+export const MINUTE = 60 * SECOND;
+export const HOUR = 60 * MINUTE;
+
+// ---- Conversations ------------------------------------------------------------------------
+/** Where a conversation stands (SPEC §2); what the database, the API and search attributes say. */
+export const CONVERSATION_STATUSES = ['bot', 'unassigned', 'queued', 'assigned', 'closed'] as const;
+export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
+/** The statuses a conversation is in until it closes. */
+export type OpenConversationStatus = Exclude<ConversationStatus, 'closed'>;
+/** The statuses routing can end in (R3, R8). */
+export const ROUTED_STATUSES = ['bot', 'unassigned', 'queued', 'assigned'] as const satisfies readonly OpenConversationStatus[];
+export type RoutedStatus = (typeof ROUTED_STATUSES)[number];
+/**
+ * Inside the workflow only: `routing` is the short moment between a request to route and
+ * its outcome. It is never stored or published (the search attribute keeps the status
+ * before it, or none yet for a new conversation).
+ */
+export type MachineStatus = ConversationStatus | 'routing';
+
+/** R3: how a number routes new conversations. */
+export const ROUTING_MODES = ['auto', 'manual', 'bot'] as const;
+export type RoutingMode = (typeof ROUTING_MODES)[number];
+
+/** Why a conversation closed. */
+export const CLOSE_REASONS = ['agent', 'admin', 'auto_close', 'bot_completed', 'bot_timeout'] as const;
+export type CloseReason = (typeof CLOSE_REASONS)[number];
+
+// ---- Messages ---------------------------------------------------------------------------
+/** The automated messages of the rules (R1, R4, R5, R7, R10), as recorded on each message. */
+export const AUTOMATIONS = ['welcome', 'unassigned_reply', 'queue_reply', 'reminder', 'csat'] as const;
+export type Automation = (typeof AUTOMATIONS)[number];
+
+/** Who wrote a message. */
+export const MESSAGE_AUTHORS = ['customer', 'agent', 'bot', 'automation'] as const;
+export type MessageAuthor = (typeof MESSAGE_AUTHORS)[number];
+export type OutboundAuthor = Exclude<MessageAuthor, 'customer'>;
+
+/** A Cloud API message object without `messaging_product` and `to` (SPEC §4): the one content type. */
+export type OutboundMessageContent = { type: string } & Record<string, unknown>;
+
+// ---- The 24-hour customer-service window (R11) --------------------------------------------
+/** Meta allows free-form messages for 24 hours after the customer's last message. */
+export const SERVICE_WINDOW_MS = 24 * HOUR;
+/** Recorded on a message that was not sent because the window had closed. */
+export const OUTSIDE_SERVICE_WINDOW = 'outside the 24-hour customer-service window';
+
+/** Whether a free-form message may be sent at `at`, given the customer's last window-opening message. */
+export function isWithinServiceWindow(lastCustomerMessageAt: number | null, at: number): boolean {
+  return lastCustomerMessageAt !== null && at - lastCustomerMessageAt <= SERVICE_WINDOW_MS;
+}
+
+// ---- Assignment (R3, R6) ------------------------------------------------------------------
+/** The database gave a conversation to an agent; its workflow must be told. */
+export interface Assignment {
+  conversationId: string;
+  workflowId: string;
+  agentId: string;
+}
+
+/** What routing decided for one conversation, and whom else the same transaction served. */
+export interface RoutingOutcome {
+  status: RoutedStatus;
+  agentId: string | null;
+  /** Other queued conversations that this transaction assigned (FIFO ahead of this one). */
+  othersAssigned: Assignment[];
+}
