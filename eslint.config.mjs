@@ -29,9 +29,76 @@ export default tseslint.config(
           paths: nodeBuiltins.map((name) => ({ name, message: 'Node builtins are not allowed in workflow code.' })),
           patterns: [
             {
-              group: ['**/activities', '**/activities/**', '**/src/**'],
+              group: ['**/activities', '**/activities/**'],
               allowTypeImports: true,
-              message: 'Workflows import only types from activities and services; they run in a sandbox.',
+              message: 'Workflows import only the types of activities; activities run outside the sandbox.',
+            },
+            {
+              group: ['**/src/**'],
+              message: 'Dependencies point inwards (rules ← workflows ← activities ← src): workflow code never imports src/, not even types.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The innermost layer: the rules are pure functions of (state, event, now), shared by
+    // the workflow, the API's validators and the tests. No Temporal, no I/O, no other layer.
+    files: ['workflows/rules/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({ name, message: 'The rules are pure: no Node builtins.' })),
+          patterns: [
+            { group: ['../*', '../**'], message: 'The rules import nothing outside workflows/rules/ (rules ← workflows ← activities ← src).' },
+            { group: ['@temporalio/*'], message: 'The rules are pure: no Temporal APIs (the workflow wires them to Temporal).' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The API process and activities talk to workflows through their contracts only, so
+    // they never load a workflow implementation (or `proxyActivities`) outside the sandbox.
+    files: ['src/**/*.ts', 'activities/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+workflows(?!/(rules/[^/]+|[^/]+/contract|search-attributes)$)',
+              allowTypeImports: true,
+              message:
+                "Outside workflows/, import a workflow's contract (workflows/<name>/contract), the rules or the search attributes; never its implementation.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // One data-access layer: only src/store (and the database setup in src/db) touches
+    // storage. Everything else calls the store, which returns plain typed objects.
+    // The core rule, so it neither replaces the workflow block's options above nor lets
+    // type-only imports through.
+    files: ['**/*.ts'],
+    ignores: ['src/store/**', 'src/db/**', 'test/**', 'bench/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['knex', 'pg'].map((name) => ({
+            name,
+            message: 'Storage is reached only through the data-access layer: use the Store from src/store (add a function there if one is missing).',
+          })),
+          patterns: [
+            {
+              group: ['**/db/knex', '**/db/knex.ts', 'pg/*', 'knex/*'],
+              message:
+                'Storage is reached only through the data-access layer: use the Store from src/store (createStore, createDatabase and migrateToLatest are exported there).',
             },
           ],
         },

@@ -1,13 +1,12 @@
-import type { AssignmentStore } from '../src/assignment/assignment-store';
-import type { Database } from '../src/db/knex';
 import type { Logger } from '../src/logger';
+import type { Store } from '../src/store';
 import type { GraphClient } from '../src/whatsapp/graph-client';
 import type { SendPacer } from '../src/whatsapp/send-pacer';
 
 /** What activities are built from; injected so tests can hand in real but local parts. */
 export interface ActivityDeps {
-  db: Database;
-  assignments: AssignmentStore;
+  /** The data-access layer: every table, and assignment as PostgreSQL transactions. */
+  store: Store;
   /** null: sandbox mode, outbound messages are recorded instead of sent. */
   graph: GraphClient | null;
   /** Meta's throughput and pair-rate limits, shared by every worker replica. */

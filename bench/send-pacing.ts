@@ -12,6 +12,7 @@ import { createDatabase, migrateToLatest } from '../src/db/knex';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { freePort } from '../src/ports';
 import { createSendPacer } from '../src/whatsapp/send-pacer';
+import { createSendSlotStore } from '../src/store';
 
 const MESSAGES = Number(process.env.MESSAGES ?? 400);
 const SENDERS = Number(process.env.SENDERS ?? 32);
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
   const db = createDatabase(pg.url, SENDERS);
   try {
     await migrateToLatest(db);
-    const pacer = createSendPacer(db, { messagesPerSecondPerNumber: 80, contactIntervalMs: 6000 });
+    const pacer = createSendPacer(createSendSlotStore(db), { messagesPerSecondPerNumber: 80, contactIntervalMs: 6000 });
     const sentAt: number[] = [];
     let next = 0;
     const started = performance.now();
@@ -42,15 +43,22 @@ async function main(): Promise<void> {
       while (sentAt[i] - sentAt[j] >= 1000) j++;
       worstSecond = Math.max(worstSecond, i - j + 1);
     }
-    console.log(`number pacing: messages=${MESSAGES} senders=${SENDERS} rate=${(MESSAGES / seconds).toFixed(1)}/s (limit 80/s) busiest 1-second window=${worstSecond} messages`);
+    console.log(
+      `number pacing: messages=${MESSAGES} senders=${SENDERS} rate=${(MESSAGES / seconds).toFixed(1)}/s (limit 80/s) busiest 1-second window=${worstSecond} messages`,
+    );
 
     const contactTimes: number[] = [];
-    const contactPacer = createSendPacer(db, { messagesPerSecondPerNumber: 80, contactIntervalMs: 6000 });
+    const contactPacer = createSendPacer(createSendSlotStore(db), { messagesPerSecondPerNumber: 80, contactIntervalMs: 6000 });
     for (let i = 0; i < 3; i++) {
       await contactPacer.waitForSlot('bench-number-2', 'one-contact');
       contactTimes.push(performance.now());
     }
-    console.log(`contact pacing: gaps between 3 messages to one contact = ${contactTimes.slice(1).map((t, i) => ((t - contactTimes[i]) / 1000).toFixed(2)).join(' s, ')} s (target ≈ 6 s)`);
+    console.log(
+      `contact pacing: gaps between 3 messages to one contact = ${contactTimes
+        .slice(1)
+        .map((t, i) => ((t - contactTimes[i]) / 1000).toFixed(2))
+        .join(' s, ')} s (target ≈ 6 s)`,
+    );
   } finally {
     await db.destroy();
     await pg.stop();

@@ -19,7 +19,9 @@ async function measure(label: string): Promise<void> {
     await env.teardown();
   }
   times.sort((a, b) => a - b);
-  console.log(`${label.padEnd(24)} runs=${RUNS} min=${times[0].toFixed(0)} ms median=${times[Math.floor(RUNS / 2)].toFixed(0)} ms max=${times[RUNS - 1].toFixed(0)} ms (limit 5000 ms)`);
+  console.log(
+    `${label.padEnd(24)} runs=${RUNS} min=${times[0].toFixed(0)} ms median=${times[Math.floor(RUNS / 2)].toFixed(0)} ms max=${times[RUNS - 1].toFixed(0)} ms (limit 5000 ms)`,
+  );
 }
 
 async function main(): Promise<void> {

@@ -20,12 +20,30 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8);
 function webhook(i: number): string {
   return JSON.stringify({
     object: 'whatsapp_business_account',
-    entry: [{ id: 'W', changes: [{ field: 'messages', value: {
-      messaging_product: 'whatsapp',
-      metadata: { display_phone_number: '15550000000', phone_number_id: '106540352242922' },
-      contacts: [{ profile: { name: `Bench ${i}` }, wa_id: `1555${String(i).padStart(7, '0')}` }],
-      messages: [{ from: `1555${String(i).padStart(7, '0')}`, id: `wamid.BENCH${i}-${Date.now()}`, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: `hello ${i}` } }],
-    } }] }],
+    entry: [
+      {
+        id: 'W',
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '15550000000', phone_number_id: '106540352242922' },
+              contacts: [{ profile: { name: `Bench ${i}` }, wa_id: `1555${String(i).padStart(7, '0')}` }],
+              messages: [
+                {
+                  from: `1555${String(i).padStart(7, '0')}`,
+                  id: `wamid.BENCH${i}-${Date.now()}`,
+                  timestamp: String(Math.floor(Date.now() / 1000)),
+                  type: 'text',
+                  text: { body: `hello ${i}` },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    ],
   });
 }
 
@@ -55,7 +73,11 @@ async function main(): Promise<void> {
         while (next < REQUESTS) {
           const body = webhook(next++);
           const t0 = performance.now();
-          const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhookBody(body, 'bench-secret') }, body });
+          const response = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhookBody(body, 'bench-secret') },
+            body,
+          });
           await response.arrayBuffer();
           if (response.status !== 200) throw new Error(`status ${response.status}`);
           latencies.push(performance.now() - t0);

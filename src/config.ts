@@ -17,6 +17,8 @@ const envSchema = z.object({
   PORT: port(3000),
   DATA_DIR: z.string().trim().min(1).default('.data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `auto`: readable lines in a terminal, JSON (one object a line) otherwise. */
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
 
   DATABASE_URL: optionalString.pipe(
     z

@@ -1,14 +1,29 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pino from 'pino';
 
-/** One structured logger for every process; pretty in a terminal, JSON otherwise. */
-export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info'): pino.Logger {
-  const pretty = process.stdout.isTTY && !process.env.LOG_JSON;
-  return pino({
+/**
+ * Fields that every line logged while some work runs carries, without passing a logger
+ * down: an activity runs inside `withLogContext({ workflowId, conversationId, … })`.
+ */
+const logContext = new AsyncLocalStorage<Record<string, unknown>>();
+
+export function withLogContext<T>(fields: Record<string, unknown>, fn: () => T): T {
+  return logContext.run({ ...logContext.getStore(), ...fields }, fn);
+}
+
+export type LogFormat = 'auto' | 'pretty' | 'json';
+
+/** One structured logger for every process; readable in a terminal, JSON otherwise (LOG_FORMAT). */
+export function createLogger(level = 'info', format: LogFormat = 'auto', destination?: pino.DestinationStream): pino.Logger {
+  const pretty = !destination && (format === 'pretty' || (format === 'auto' && process.stdout.isTTY));
+  const options: pino.LoggerOptions = {
     level,
     base: undefined,
+    mixin: () => logContext.getStore() ?? {},
     redact: ['req.headers.authorization', 'headers.authorization', '*.accessToken'],
     ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } } : {}),
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 export type Logger = pino.Logger;

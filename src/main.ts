@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   const role = (process.argv[2] ?? 'all') as Role;
   if (!['all', 'worker', 'api'].includes(role)) throw new Error(`unknown role "${role}": use all, worker or api`);
   const env = loadEnv();
-  const log = createLogger(env.LOG_LEVEL);
+  const log = createLogger(env.LOG_LEVEL, env.LOG_FORMAT);
   const started = Date.now();
   const service = await startService(env, role, log);
 
@@ -22,7 +22,9 @@ async function main(): Promise<void> {
     service.temporalUiUrl ? `  Temporal Web UI     ${service.temporalUiUrl}/namespaces/${env.TEMPORAL_NAMESPACE}/workflows` : null,
     `  PostgreSQL          ${service.databaseUrl.replace(/\/\/([^:]+):[^@]*@/, '//$1:***@')}`,
     `  Data directory      ${env.DATA_DIR}`,
-    service.httpPort ? `  API key             ${service.secrets.apiKeys[0]}${env.API_KEYS ? ' (from API_KEYS)' : ' (generated, kept in the data directory)'}` : null,
+    service.httpPort
+      ? `  API key             ${service.secrets.apiKeys[0]}${env.API_KEYS ? ' (from API_KEYS)' : ' (generated, kept in the data directory)'}`
+      : null,
     service.httpPort ? `  Webhook verify token ${service.secrets.verifyToken}` : null,
     service.sandbox
       ? '  Mode                SANDBOX: no WHATSAPP_ACCESS_TOKEN, outbound messages are recorded, not sent'

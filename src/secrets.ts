@@ -23,7 +23,11 @@ export function resolveSecrets(env: Env): RuntimeSecrets {
     writeFileSync(file, JSON.stringify(generated, null, 2), { mode: 0o600 });
   }
   return {
-    apiKeys: env.API_KEYS ? env.API_KEYS.split(',').map((k) => k.trim()).filter(Boolean) : generated.apiKeys!,
+    apiKeys: env.API_KEYS
+      ? env.API_KEYS.split(',')
+          .map((k) => k.trim())
+          .filter(Boolean)
+      : generated.apiKeys!,
     appSecret: env.WHATSAPP_APP_SECRET ?? generated.appSecret!,
     verifyToken: env.WHATSAPP_VERIFY_TOKEN ?? generated.verifyToken!,
   };

@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { type Env, type RuntimeSecrets, whatsAppSettings } from './config';
-import { createDatabase, type Database, migrateToLatest } from './db/knex';
+import { createDatabase, createStore, type Database, migrateToLatest } from './store';
 import { startEmbeddedPostgres } from './db/embedded-postgres';
 import { createApp } from './http/app';
 import { createWebhookIntake } from './inbound/webhook-intake';
@@ -18,10 +18,9 @@ import { startDevServer } from './temporal/dev-server';
 import { createWorker } from './temporal/worker';
 import { installTemporalRuntimeLogging } from './temporal/runtime-logging';
 import { ensureSearchAttributes } from './temporal/search-attributes';
-import { createAssignmentStore } from './assignment/assignment-store';
 import { createGraphClient } from './whatsapp/graph-client';
 import { createSendPacer } from './whatsapp/send-pacer';
-import { ASSIGNMENT_SWEEPER_WORKFLOW_ID } from '../workflows/assignment-sweeper-workflow';
+import { ASSIGNMENT_SWEEPER_WORKFLOW_ID, ASSIGNMENT_SWEEPER_WORKFLOW_TYPE } from '../workflows/assignment-sweeper/contract';
 
 export type Role = 'all' | 'worker' | 'api';
 
@@ -61,6 +60,7 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
     const db: Database = createDatabase(databaseUrl);
     stops.push(() => db.destroy());
     await migrateToLatest(db);
+    const store = createStore(db);
 
     let temporalAddress = env.TEMPORAL_ADDRESS;
     let temporalUiUrl: string | null = null;
@@ -89,10 +89,12 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
         namespace: env.TEMPORAL_NAMESPACE,
         taskQueue: env.TEMPORAL_TASK_QUEUE,
         deps: {
-          db,
-          assignments: createAssignmentStore(db),
+          store,
           graph: sandbox ? null : createGraphClient(whatsapp),
-          pacer: createSendPacer(db, { messagesPerSecondPerNumber: whatsapp.messagesPerSecond, contactIntervalMs: whatsapp.contactIntervalMs }),
+          pacer: createSendPacer(store.sendSlots, {
+            messagesPerSecondPerNumber: whatsapp.messagesPerSecond,
+            contactIntervalMs: whatsapp.contactIntervalMs,
+          }),
           log,
         },
       });
@@ -100,7 +102,7 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
       // One sweeper per namespace: every worker asks for it, the first start wins.
       const client = await connectClient(target);
       await client.workflow
-        .start('assignmentSweeperWorkflow', {
+        .start(ASSIGNMENT_SWEEPER_WORKFLOW_TYPE, {
           taskQueue: env.TEMPORAL_TASK_QUEUE,
           workflowId: ASSIGNMENT_SWEEPER_WORKFLOW_ID,
           workflowIdConflictPolicy: 'USE_EXISTING',
@@ -122,9 +124,9 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
       stops.push(() => temporal.connection.close());
       if (env.TEMPORAL_ADDRESS) await ensureSearchAttributes(temporal, env.TEMPORAL_NAMESPACE, log);
       const app = createApp({
-        db,
+        store,
         temporal,
-        intake: createWebhookIntake({ db, temporal, taskQueue: env.TEMPORAL_TASK_QUEUE, log }),
+        intake: createWebhookIntake({ store, temporal, taskQueue: env.TEMPORAL_TASK_QUEUE, log }),
         log,
         taskQueue: env.TEMPORAL_TASK_QUEUE,
         graph: sandbox ? null : createGraphClient(whatsapp),

@@ -38,7 +38,11 @@ async function main(): Promise<void> {
     },
   });
   if (values.help || (!values.welcome && !values.rate && !values.fixture && positionals.length === 0)) {
-    process.stdout.write(readFileSync(__filename, 'utf8').split('*/')[0].replace(/^\/\*\*|^ \* ?/gm, '') + '\n');
+    process.stdout.write(
+      readFileSync(__filename, 'utf8')
+        .split('*/')[0]
+        .replace(/^\/\*\*|^ \* ?/gm, '') + '\n',
+    );
     return;
   }
   const env = loadEnv();
@@ -60,7 +64,10 @@ async function main(): Promise<void> {
     else if (values.rate) {
       if (!values.conversation) throw new Error('--rate needs --conversation <conversation id>');
       const score = Number(values.rate);
-      message = { type: 'interactive', interactive: { type: 'list_reply', list_reply: { id: csatRowId(values.conversation, score), title: String(score) } } };
+      message = {
+        type: 'interactive',
+        interactive: { type: 'list_reply', list_reply: { id: csatRowId(values.conversation, score), title: String(score) } },
+      };
     } else message = { type: 'text', text: { body: positionals.join(' ') } };
     payload = {
       object: 'whatsapp_business_account',
@@ -111,7 +118,9 @@ async function printReplies(baseUrl: string, apiKey: string, phoneNumberId: stri
   let found: Detail | null = null;
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 250));
-    const { conversations } = (await get(`/conversations?phoneNumberId=${encodeURIComponent(phoneNumberId)}&limit=20`)) as { conversations: { id: string }[] };
+    const { conversations } = (await get(`/conversations?phoneNumberId=${encodeURIComponent(phoneNumberId)}&limit=20`)) as {
+      conversations: { id: string }[];
+    };
     for (const c of conversations ?? []) {
       const detail = (await get(`/conversations/${c.id}`)) as Detail;
       const index = detail.messages.findIndex((m) => m.wamid === wamid);

@@ -18,7 +18,24 @@ const LOST_ATTEMPT_DETECTED_AFTER = '5 seconds';
  * conversation, so these retry without limit. Transactions are short; 30 s leaves room
  * for lock waits under load (a queue drain over many conversations).
  */
-export const database = proxyActivities<Activities>({
+export const database = proxyActivities<
+  Pick<
+    Activities,
+    | 'loadAutomationSettings'
+    | 'openConversation'
+    | 'attachCustomerMessages'
+    | 'routeConversation'
+    | 'claimConversation'
+    | 'transferConversation'
+    | 'currentAssignment'
+    | 'acknowledgeAssignments'
+    | 'reconcileAssignments'
+    | 'drainQueueForAgent'
+    | 'listOpenConversations'
+    | 'closeConversation'
+    | 'recordSkippedMessage'
+  >
+>({
   startToCloseTimeout: '30 seconds',
   heartbeatTimeout: LOST_ATTEMPT_DETECTED_AFTER,
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
@@ -30,7 +47,7 @@ export const database = proxyActivities<Activities>({
  * `failed` result and are never retried. 60 s covers waiting for a pacing slot (6 s to
  * the same customer) plus the HTTP call's own 15 s timeout.
  */
-export const whatsapp = proxyActivities<Activities>({
+export const whatsapp = proxyActivities<Pick<Activities, 'sendMessage'>>({
   startToCloseTimeout: '60 seconds',
   heartbeatTimeout: LOST_ATTEMPT_DETECTED_AFTER,
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },

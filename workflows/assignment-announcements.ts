@@ -1,7 +1,7 @@
 import { getExternalWorkflowHandle, log } from '@temporalio/workflow';
-import type { Assignment } from '../src/assignment/assignment-store';
 import { database } from './activity-profiles';
-import { assignedFromQueueSignal } from './conversation/definitions';
+import { assignedFromQueueSignal } from './conversation/contract';
+import type { Assignment } from './rules/vocabulary';
 
 /**
  * Tells conversations that a transaction assigned them, then clears their outbox rows.

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { iceBreakerPromptsSchema, messageContentSchema } from '../whatsapp/message-content';
 import { type AutomationSettings, withDefaults } from '../../workflows/rules/automation-settings';
+import { ROUTING_MODES } from '../../workflows/rules/vocabulary';
 
 const int = (min: number, max: number, unit: string) =>
   z
@@ -16,10 +17,12 @@ const int = (min: number, max: number, unit: string) =>
 
 /** UTF-16 length, like the content validator (Meta counts conservatively). */
 const text = (min: number, max: number) =>
-  z.string().refine((s) => s.length >= min && s.length <= max, { error: (iss) => `must be ${min}–${max} characters (got ${String(iss.input).length})` });
+  z
+    .string()
+    .refine((s) => s.length >= min && s.length <= max, { error: (iss) => `must be ${min}–${max} characters (got ${String(iss.input).length})` });
 
 export const automationSettingsInputSchema = z.strictObject({
-  routing: z.strictObject({ mode: z.enum(['auto', 'manual', 'bot']).optional(), preferLastAgent: z.boolean().optional() }).optional(),
+  routing: z.strictObject({ mode: z.enum(ROUTING_MODES).optional(), preferLastAgent: z.boolean().optional() }).optional(),
   welcome: z.strictObject({ enabled: z.boolean().optional(), message: messageContentSchema.optional() }).optional(),
   iceBreakers: z.strictObject({ enabled: z.boolean().optional(), prompts: iceBreakerPromptsSchema.optional() }).optional(),
   unassignedReply: z

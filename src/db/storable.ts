@@ -31,7 +31,6 @@ function storable(value: unknown, depth: number): unknown {
   return Object.fromEntries(Object.entries(value).map(([key, item]) => [storableText(key), storable(item, depth + 1)]));
 }
 
-
 /**
  * The path of the first string (value or key) PostgreSQL could not store, or null.
  * Iterative, so a deeply nested body cannot overflow the stack.

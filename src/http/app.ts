@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
-import type { Database } from '../db/knex';
+import type { Store } from '../store';
 import type { Logger } from '../logger';
 import type { WebhookIntake } from '../inbound/webhook-intake';
 import { requireApiKey } from './auth';
@@ -17,7 +17,8 @@ import { createWebhookRouter } from './webhook-router';
 import { createOpenApiRouter } from './openapi-router';
 
 export interface AppDeps {
-  db: Database;
+  /** The data-access layer: the only way the routers reach PostgreSQL. */
+  store: Store;
   temporal: Client;
   intake: WebhookIntake;
   log: Logger;
@@ -41,9 +42,11 @@ const MAX_API_BODY = '256kb';
 const rejectUnstorableText: express.RequestHandler = (req, _res, next) => {
   const field = findUnstorableText(req.body);
   if (field === null) return next();
-  next(new HttpError(400, 'invalid_request', 'the request body contains a character no field accepts', [
-    { field, message: 'must not contain U+0000 or an unpaired UTF-16 surrogate' },
-  ]));
+  next(
+    new HttpError(400, 'invalid_request', 'the request body contains a character no field accepts', [
+      { field, message: 'must not contain U+0000 or an unpaired UTF-16 surrogate' },
+    ]),
+  );
 };
 
 export function createApp(deps: AppDeps): Express {

@@ -2,31 +2,33 @@ import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { phoneNumberIdSchema } from './identifiers';
-import type { Database } from '../db/knex';
+import type { Store } from '../store';
 import type { Logger } from '../logger';
 import { automationSettingsInputSchema, settingsFromInput } from '../automation/settings-schema';
 import { GraphApiError, type GraphClient } from '../whatsapp/graph-client';
-import { withDefaults } from '../../workflows/rules/automation-settings';
-import { settingsBroadcastWorkflowId, type settingsBroadcastWorkflow } from '../../workflows/settings-broadcast-workflow';
+import {
+  SETTINGS_BROADCAST_WORKFLOW_TYPE,
+  type SettingsBroadcastWorkflowInput,
+  settingsBroadcastWorkflowId,
+} from '../../workflows/settings-broadcast/contract';
 import { HttpError } from './errors';
 import { parseOrThrow } from './validation';
 
 export const phoneNumberIdParam = z.strictObject({ phoneNumberId: phoneNumberIdSchema });
 
-export function createAutomationRouter(deps: { db: Database; temporal: Client; taskQueue: string; graph: GraphClient | null; log: Logger }): Router {
+export function createAutomationRouter(deps: { store: Store; temporal: Client; taskQueue: string; graph: GraphClient | null; log: Logger }): Router {
   const router = Router();
-  const { db } = deps;
+  const { store } = deps;
 
   router.get('/numbers/:phoneNumberId/automation', async (req, res) => {
     const { phoneNumberId } = parseOrThrow(phoneNumberIdParam, req.params, 'path');
-    const row = await db('automation_settings').where({ phone_number_id: phoneNumberId }).first('settings');
-    res.json(withDefaults(row?.settings));
+    res.json(await store.settings.get(phoneNumberId));
   });
 
   router.put('/numbers/:phoneNumberId/automation', async (req, res) => {
     const { phoneNumberId } = parseOrThrow(phoneNumberIdParam, req.params, 'path');
     const settings = settingsFromInput(parseOrThrow(automationSettingsInputSchema, req.body ?? {}, 'body'));
-    const previous = withDefaults((await db('automation_settings').where({ phone_number_id: phoneNumberId }).first('settings'))?.settings);
+    const previous = await store.settings.get(phoneNumberId);
 
     // R2: Meta must accept the ice breakers before we keep them, so both sides agree.
     const prompts = settings.iceBreakers.enabled ? settings.iceBreakers.prompts : [];
@@ -46,15 +48,13 @@ export function createAutomationRouter(deps: { db: Database; temporal: Client; t
       }
     }
 
-    await db('automation_settings')
-      .insert({ phone_number_id: phoneNumberId, settings: JSON.stringify(settings), updated_at: db.fn.now() })
-      .onConflict('phone_number_id')
-      .merge();
+    await store.settings.put(phoneNumberId, settings);
     // R12: open conversations re-arm their timers against the new values.
-    await deps.temporal.workflow.start<typeof settingsBroadcastWorkflow>('settingsBroadcastWorkflow', {
+    const broadcast: SettingsBroadcastWorkflowInput = { phoneNumberId };
+    await deps.temporal.workflow.start(SETTINGS_BROADCAST_WORKFLOW_TYPE, {
       taskQueue: deps.taskQueue,
       workflowId: settingsBroadcastWorkflowId(phoneNumberId),
-      args: [{ phoneNumberId }],
+      args: [broadcast],
       workflowIdConflictPolicy: 'TERMINATE_EXISTING',
     });
     res.json(settings);

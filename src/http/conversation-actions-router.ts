@@ -1,10 +1,9 @@
 import { Router } from 'express';
-import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { z } from 'zod';
 import { agentIdSchema } from './identifiers';
-import type { Database } from '../db/knex';
+import type { Store } from '../store';
 import { messageContentSchema } from '../whatsapp/message-content';
 import {
   agentReplyUpdate,
@@ -14,8 +13,10 @@ import {
   botReplyUpdate,
   claimUpdate,
   closeUpdate,
-  type ConversationRequestResult,
-} from '../../workflows/conversation/definitions';
+  type Addressed,
+  type ConversationActionResult,
+} from '../../workflows/conversation/contract';
+import { ConversationConflict, requestConversationAction } from '../temporal/conversation-actions';
 import { HttpError } from './errors';
 import { parseOrThrow } from './validation';
 
@@ -32,37 +33,28 @@ export const emptyBody = z.strictObject({});
  * everything else that happens to the conversation and answers only once done, so a 200
  * means the action really took effect and a 409 means it could not (SPEC §6).
  */
-export function createConversationActionsRouter(deps: { db: Database; temporal: Client }): Router {
+export function createConversationActionsRouter(deps: { store: Store; temporal: Client }): Router {
   const router = Router();
-  const { db, temporal } = deps;
+  const { store, temporal } = deps;
 
   async function conversationRow(id: string) {
-    const row = await db('conversations').where({ id }).first('id', 'workflow_id', 'status');
+    const row = await store.conversations.get(id);
     if (!row) throw new HttpError(404, 'not_found', `conversation ${id} does not exist`);
-    return row as { id: string; workflow_id: string; status: string };
+    return row;
   }
 
   async function requireAgent(id: string) {
-    const row = await db('agents').where({ id }).first('id');
-    if (!row) throw new HttpError(404, 'not_found', `agent ${id} does not exist`, [{ field: 'agentId', message: 'no such agent' }]);
+    if (!(await store.agents.exists(id)))
+      throw new HttpError(404, 'not_found', `agent ${id} does not exist`, [{ field: 'agentId', message: 'no such agent' }]);
   }
 
-  async function send<Args extends object>(conversation: { id: string; workflow_id: string; status: string }, update: UpdateDefinition<ConversationRequestResult, [Args & { conversationId: string }]>, args: Args) {
-    if (conversation.status === 'closed') throw new HttpError(409, 'conflict', 'the conversation is closed');
-    let result: ConversationRequestResult;
-    try {
-      result = await temporal.workflow.getHandle(conversation.workflow_id).executeUpdate(update, { args: [{ ...args, conversationId: conversation.id }] });
-    } catch (error) {
-      if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && error.cause.type === 'Conflict') {
-        throw new HttpError(409, 'conflict', error.cause.message);
-      }
-      if (error instanceof WorkflowNotFoundError || /already completed/i.test(String((error as Error).message))) {
-        throw new HttpError(409, 'conflict', 'the conversation is closed');
-      }
-      throw error;
-    }
-    if (!result.ok) throw new HttpError(409, 'conflict', result.message);
-    return result;
+  async function send<Args extends object>(
+    conversation: { id: string; workflowId: string; status: string },
+    update: UpdateDefinition<ConversationActionResult, [Args & Addressed]>,
+    args: Args,
+  ): Promise<ConversationActionResult> {
+    if (conversation.status === 'closed') throw new ConversationConflict('the conversation is closed');
+    return requestConversationAction(temporal, conversation.workflowId, update, { ...args, conversationId: conversation.id });
   }
 
   router.post('/conversations/:id/claim', async (req, res) => {

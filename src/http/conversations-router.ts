@@ -1,13 +1,14 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { agentIdSchema, phoneNumberIdSchema } from './identifiers';
-import type { Database } from '../db/knex';
+import type { Conversation, Message, Store } from '../store';
+import { CONVERSATION_STATUSES } from '../../workflows/rules/vocabulary';
 import { HttpError } from './errors';
 import { parseOrThrow } from './validation';
 
 export const listQuery = z.strictObject({
   phoneNumberId: phoneNumberIdSchema.optional(),
-  status: z.enum(['bot', 'unassigned', 'queued', 'assigned', 'closed']).optional(),
+  status: z.enum(CONVERSATION_STATUSES).optional(),
   agentId: agentIdSchema.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
@@ -15,67 +16,60 @@ export const listQuery = z.strictObject({
 export const idParam = z.strictObject({ id: z.uuid() });
 
 /** Reads come from PostgreSQL, never from workflow queries, so lists stay fast. */
-export function createConversationsRouter(deps: { db: Database }): Router {
+export function createConversationsRouter(deps: { store: Store }): Router {
   const router = Router();
-  const { db } = deps;
+  const { store } = deps;
 
   router.get('/conversations', async (req, res) => {
     const query = parseOrThrow(listQuery, req.query, 'query');
-    const rows = await db('conversations')
-      .modify((q) => {
-        if (query.phoneNumberId) q.where({ phone_number_id: query.phoneNumberId });
-        if (query.status) q.where({ status: query.status });
-        if (query.agentId) q.where({ agent_id: query.agentId });
-        // Queued conversations are listed in queue order, everything else newest first.
-        if (query.status === 'queued') q.orderBy([{ column: 'queued_at' }, { column: 'id' }]);
-        else q.orderBy([{ column: 'opened_at', order: 'desc' }, { column: 'id' }]);
-      })
-      .limit(query.limit);
-    res.json({ conversations: rows.map(toConversation) });
+    const conversations = await store.conversations.list(query);
+    res.json({ conversations: conversations.map(toConversation) });
   });
 
   router.get('/conversations/:id', async (req, res) => {
     const { id } = parseOrThrow(idParam, req.params, 'path');
-    const row = await db('conversations').where({ id }).first();
-    if (!row) throw new HttpError(404, 'not_found', `conversation ${id} does not exist`);
-    const messages = await db('messages').where({ conversation_id: id }).orderBy([{ column: 'sent_at' }, { column: 'created_at' }]);
-    res.json({ ...toConversation(row), messages: messages.map(toMessage) });
+    const conversation = await store.conversations.get(id);
+    if (!conversation) throw new HttpError(404, 'not_found', `conversation ${id} does not exist`);
+    const messages = await store.messages.listForConversation(id);
+    res.json({ ...toConversation(conversation), messages: messages.map(toMessage) });
   });
 
   return router;
 }
 
-export function toConversation(row: Record<string, unknown>) {
+/** The API's Conversation (SPEC §6). */
+export function toConversation(c: Conversation) {
   return {
-    id: row.id,
-    phoneNumberId: row.phone_number_id,
-    contactId: row.contact_id,
-    status: row.status,
-    agentId: row.agent_id ?? null,
-    closeReason: row.close_reason ?? null,
-    openedAt: row.opened_at,
-    queuedAt: row.queued_at ?? null,
-    assignedAt: row.assigned_at ?? null,
-    closedAt: row.closed_at ?? null,
-    lastCustomerMessageAt: row.last_customer_message_at ?? null,
-    workflowId: row.workflow_id,
+    id: c.id,
+    phoneNumberId: c.phoneNumberId,
+    contactId: c.contactId,
+    status: c.status,
+    agentId: c.agentId,
+    closeReason: c.closeReason,
+    openedAt: c.openedAt,
+    queuedAt: c.queuedAt,
+    assignedAt: c.assignedAt,
+    closedAt: c.closedAt,
+    lastCustomerMessageAt: c.lastCustomerMessageAt,
+    workflowId: c.workflowId,
   };
 }
 
-export function toMessage(row: Record<string, unknown>) {
+/** The API's Message (SPEC §6). */
+export function toMessage(m: Message) {
   return {
-    id: row.id,
-    direction: row.direction,
-    author: row.author,
-    agentId: row.agent_id ?? null,
-    automation: row.automation ?? null,
-    type: row.type,
-    content: row.content,
-    status: row.status,
-    error: row.error ?? null,
-    skipReason: row.skip_reason ?? null,
-    wamid: row.wamid ?? null,
-    sentAt: row.sent_at,
-    statusAt: row.status_at ?? null,
+    id: m.id,
+    direction: m.direction,
+    author: m.author,
+    agentId: m.agentId,
+    automation: m.automation,
+    type: m.type,
+    content: m.content,
+    status: m.status,
+    error: m.error,
+    skipReason: m.skipReason,
+    wamid: m.wamid,
+    sentAt: m.sentAt,
+    statusAt: m.statusAt,
   };
 }

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from '../logger';
+import { ConversationConflict } from '../temporal/conversation-actions';
 
 export interface ErrorDetail {
   field: string;
@@ -26,6 +27,7 @@ export function sendError(res: Response, status: number, code: string, message: 
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (error, _req, res, _next) => {
     if (error instanceof HttpError) return sendError(res, error.status, error.code, error.message, error.details);
+    if (error instanceof ConversationConflict) return sendError(res, 409, 'conflict', error.message);
     // body-parser's errors carry a status and a type.
     const status = (error as { status?: number }).status;
     const type = (error as { type?: string }).type;

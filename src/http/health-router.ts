@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
-import { type Database, isDatabaseReachable } from '../db/knex';
+import type { Store } from '../store';
 import { readConditions } from '../health/service-conditions';
 
 /**
@@ -8,11 +8,13 @@ import { readConditions } from '../health/service-conditions';
  * not make the process unhealthy (webhooks must still be accepted) but is shown as
  * `whatsappToken: "rejected"` and `status: "degraded"`.
  */
-export function createHealthRouter(deps: { db: Database; temporal: Client; sandbox: boolean }): Router {
+export function createHealthRouter(deps: { store: Store; temporal: Client; sandbox: boolean }): Router {
   const router = Router();
   router.get('/healthz', async (_req, res) => {
-    const [postgres, temporal] = await Promise.all([isDatabaseReachable(deps.db), isTemporalReachable(deps.temporal)]);
-    const conditions = postgres ? await readConditions(deps.db).catch(() => ({}) as Awaited<ReturnType<typeof readConditions>>) : {};
+    const [postgres, temporal] = await Promise.all([deps.store.isReachable(), isTemporalReachable(deps.temporal)]);
+    const conditions = postgres
+      ? await readConditions(deps.store.serviceConditions).catch(() => ({}) as Awaited<ReturnType<typeof readConditions>>)
+      : {};
     const whatsappToken = deps.sandbox ? 'sandbox' : (conditions.whatsapp_token?.state ?? 'ok');
     const reachable = postgres && temporal;
     res.status(reachable ? 200 : 503).json({

@@ -161,7 +161,9 @@ const message = component(
     automation: z.string().nullable().describe('the rule that sent it (welcome, unassigned_reply, …); null for people and bots'),
     type: z.string(),
     content: z.record(z.string(), z.unknown()).describe('outbound: a MessageContent; inbound: the content Meta delivered'),
-    status: z.string().describe('inbound: received; outbound: the send outcome, then the latest delivery status (sent, delivered, read, failed, skipped, …)'),
+    status: z
+      .string()
+      .describe('inbound: received; outbound: the send outcome, then the latest delivery status (sent, delivered, read, failed, skipped, …)'),
     error: z.record(z.string(), z.unknown()).nullable(),
     skipReason: z.string().nullable().describe('why an automation was not sent'),
     wamid: z.string().nullable(),
@@ -216,7 +218,9 @@ const health = component(
 );
 const webhookPayload = component(
   'WebhookPayload',
-  z.record(z.string(), z.unknown()).describe('A Meta webhook notification ({"object":"whatsapp_business_account","entry":[…]}), read raw so its signature can be checked'),
+  z
+    .record(z.string(), z.unknown())
+    .describe('A Meta webhook notification ({"object":"whatsapp_business_account","entry":[…]}), read raw so its signature can be checked'),
 );
 const webhookAck = component('WebhookAck', z.object({ ok: z.literal(true) }));
 const anyDocument = component('OpenApiDocument', z.record(z.string(), z.unknown()).describe('this document'));
@@ -284,7 +288,10 @@ const PARAMETER_DESCRIPTIONS: Record<string, string> = {
 
 function parameters(schema: z.ZodObject | undefined, location: 'path' | 'query'): ParameterObject[] {
   if (!schema) return [];
-  const json = z.toJSONSchema(schema, { io: 'input', override: withoutSafeIntegerBounds }) as { properties?: Record<string, JsonSchema>; required?: string[] };
+  const json = z.toJSONSchema(schema, { io: 'input', override: withoutSafeIntegerBounds }) as {
+    properties?: Record<string, JsonSchema>;
+    required?: string[];
+  };
   return Object.entries(json.properties ?? {}).map(([name, propertySchema]) => ({
     name,
     in: location,
@@ -310,17 +317,36 @@ const errorResponses = {
     'invalid body',
     [{ field: 'receptionLimit', message: 'must be between 1 and 100' }],
   ),
-  Unauthorized: errorResponse('No valid API key (`Authorization: Bearer <key>`).', 'unauthorized', 'a valid API key is required: Authorization: Bearer <key>'),
+  Unauthorized: errorResponse(
+    'No valid API key (`Authorization: Bearer <key>`).',
+    'unauthorized',
+    'a valid API key is required: Authorization: Bearer <key>',
+  ),
   NotFound: errorResponse('The conversation or agent does not exist.', 'not_found', 'conversation 6f1c… does not exist'),
-  Conflict: errorResponse('The conversation is not in a state that allows this (closed, no longer waiting, not the assignee…).', 'conflict', 'the conversation is closed'),
-  PayloadTooLarge: errorResponse('The body is larger than the limit: 256 kB under /api, 3 MB for webhooks.', 'payload_too_large', 'the request body is too large'),
+  Conflict: errorResponse(
+    'The conversation is not in a state that allows this (closed, no longer waiting, not the assignee…).',
+    'conflict',
+    'the conversation is closed',
+  ),
+  PayloadTooLarge: errorResponse(
+    'The body is larger than the limit: 256 kB under /api, 3 MB for webhooks.',
+    'payload_too_large',
+    'the request body is too large',
+  ),
   BadGateway: errorResponse('Meta rejected the ice breakers; nothing was saved.', 'meta_rejected', 'Meta rejected the ice breakers: …', [
     { field: 'iceBreakers.prompts', message: 'Graph error 100: …' },
   ]),
 } satisfies Record<string, ResponseObject>;
 
 type ErrorName = keyof typeof errorResponses;
-const ERROR_STATUS: Record<ErrorName, number> = { BadRequest: 400, Unauthorized: 401, NotFound: 404, Conflict: 409, PayloadTooLarge: 413, BadGateway: 502 };
+const ERROR_STATUS: Record<ErrorName, number> = {
+  BadRequest: 400,
+  Unauthorized: 401,
+  NotFound: 404,
+  Conflict: 409,
+  PayloadTooLarge: 413,
+  BadGateway: 502,
+};
 
 // ---------------------------------------------------------------------------
 // Operations
@@ -447,7 +473,8 @@ const API: Record<string, Partial<Record<HttpMethod, OperationSpec>>> = {
       operationId: 'putAutomationSettings',
       tag: 'automation',
       summary: 'Replace the automation settings of a number',
-      description: 'Every block and field is optional and takes its default. Changed ice breakers are pushed to Meta first (R2); open conversations re-arm their timers (R12).',
+      description:
+        'Every block and field is optional and takes its default. Changed ice breakers are pushed to Meta first (R2); open conversations re-arm their timers (R12).',
       path: phoneNumberIdParam,
       body: automationSettingsInputSchema,
       responses: { 200: json('The settings as saved, with defaults filled in.', automationSettings) },

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { agentIdSchema, phoneNumberIdSchema } from './identifiers';
-import type { Database } from '../db/knex';
+import type { Store } from '../store';
 import { toConversation } from './conversations-router';
 import { phoneNumberIdParam } from './automation-router';
 import { parseOrThrow } from './validation';
@@ -11,44 +11,29 @@ export const csatQuery = z.strictObject({
   agentId: agentIdSchema.optional(),
 });
 
-interface CsatRow {
-  conversation_id: string;
-  phone_number_id: string;
-  agent_id: string | null;
-  score: number;
-  answered_at: Date;
-}
-
-export function createReportsRouter(deps: { db: Database }): Router {
+export function createReportsRouter(deps: { store: Store }): Router {
   const router = Router();
-  const { db } = deps;
+  const { store } = deps;
 
   router.get('/numbers/:phoneNumberId/queue', async (req, res) => {
     const { phoneNumberId } = parseOrThrow(phoneNumberIdParam, req.params, 'path');
-    const rows = await db('conversations')
-      .where({ phone_number_id: phoneNumberId, status: 'queued' })
-      .orderBy([{ column: 'queued_at' }, { column: 'id' }]);
-    res.json({ phoneNumberId, length: rows.length, conversations: rows.map((r, i) => ({ position: i + 1, ...toConversation(r) })) });
+    const queue = await store.conversations.queue(phoneNumberId);
+    res.json({ phoneNumberId, length: queue.length, conversations: queue.map((c, i) => ({ position: i + 1, ...toConversation(c) })) });
   });
 
   router.get('/csat', async (req, res) => {
     const query = parseOrThrow(csatQuery, req.query, 'query');
-    const rows: CsatRow[] = await db('csat_answers')
-      .modify((q) => {
-        if (query.phoneNumberId) q.where({ phone_number_id: query.phoneNumberId });
-        if (query.agentId) q.where({ agent_id: query.agentId });
-      })
-      .orderBy('answered_at', 'desc');
-    const total = rows.reduce((sum, r) => sum + Number(r.score), 0);
+    const answers = await store.csat.list(query);
+    const total = answers.reduce((sum, a) => sum + Number(a.score), 0);
     res.json({
-      count: rows.length,
-      average: rows.length ? Math.round((total / rows.length) * 100) / 100 : null,
-      answers: rows.map((r) => ({
-        conversationId: r.conversation_id,
-        phoneNumberId: r.phone_number_id,
-        agentId: r.agent_id,
-        score: r.score,
-        answeredAt: r.answered_at,
+      count: answers.length,
+      average: answers.length ? Math.round((total / answers.length) * 100) / 100 : null,
+      answers: answers.map((a) => ({
+        conversationId: a.conversationId,
+        phoneNumberId: a.phoneNumberId,
+        agentId: a.agentId,
+        score: a.score,
+        answeredAt: a.answeredAt,
       })),
     });
   });

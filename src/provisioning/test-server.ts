@@ -53,7 +53,9 @@ export async function ensureTestServer(report: ProgressReporter = printProgress)
   }
   const archive = path.join(dir, 'test-server.jsa');
   writeFileSync(path.join(staging, 'temporal-test-server'), wrapperScript(path.join(dir, 'lib'), archive), { mode: 0o755 });
-  await withHeartbeat(report, 'recording the JVM class-data archive', () => recordClassDataArchive(path.join(staging, 'lib'), path.join(staging, 'test-server.jsa')));
+  await withHeartbeat(report, 'recording the JVM class-data archive', () =>
+    recordClassDataArchive(path.join(staging, 'lib'), path.join(staging, 'test-server.jsa')),
+  );
   if (!existsSync(wrapper)) renameSync(staging, dir);
   rmSync(staging, { recursive: true, force: true });
   return { type: 'existing-path', path: wrapper };
@@ -77,7 +79,16 @@ async function recordClassDataArchive(libDir: string, archive: string): Promise<
   const port = await freePort();
   const child = spawn(
     'java',
-    ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', `-XX:ArchiveClassesAtExit=${archive}`, '-Xlog:cds=off', '-cp', `${libDir}/*`, 'io.temporal.testserver.TestServer', String(port)],
+    [
+      '-XX:+UseSerialGC',
+      '-XX:TieredStopAtLevel=1',
+      `-XX:ArchiveClassesAtExit=${archive}`,
+      '-Xlog:cds=off',
+      '-cp',
+      `${libDir}/*`,
+      'io.temporal.testserver.TestServer',
+      String(port),
+    ],
     { stdio: 'ignore' },
   );
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));

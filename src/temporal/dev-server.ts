@@ -19,7 +19,13 @@ export interface RunningDevServer {
  * conversations and their timers survive restarts. Our search attributes are registered
  * at every start (idempotent).
  */
-export async function startDevServer(options: { dataDir: string; port: number; uiPort: number; namespace: string; log: Logger }): Promise<RunningDevServer> {
+export async function startDevServer(options: {
+  dataDir: string;
+  port: number;
+  uiPort: number;
+  namespace: string;
+  log: Logger;
+}): Promise<RunningDevServer> {
   mkdirSync(options.dataDir, { recursive: true });
   const executable = await ensureTemporalCli((m) => options.log.info(m));
   const address = `127.0.0.1:${options.port}`;

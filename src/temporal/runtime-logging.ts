@@ -1,4 +1,4 @@
-import { DefaultLogger, type LogLevel, Runtime } from '@temporalio/worker';
+import { DefaultLogger, type LogEntry, type LogLevel, Runtime } from '@temporalio/worker';
 import type { Logger } from '../logger';
 
 const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
@@ -9,10 +9,20 @@ const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
   ERROR: 'error',
 };
 
+/** The application's own lines: `log` in workflow code and the activity context's logger. */
+const APPLICATION_COMPONENTS = new Set(['workflow', 'activity']);
+
 /**
- * Routes the Temporal SDK's logs into our logger, once per process. The SDK's INFO
- * chatter (bundler output, worker state) is demoted to debug so a start stays readable.
+ * Routes the Temporal SDK's logs into our logger, once per process. The SDK's own INFO
+ * chatter (bundler output, worker state) is demoted to debug so a start stays readable;
+ * what workflows and activities log keeps its level.
  */
+/** The level a line of the SDK's logger is written at. */
+export function levelFor(entry: Pick<LogEntry, 'level' | 'meta'>): 'trace' | 'debug' | 'info' | 'warn' | 'error' {
+  const level = LEVELS[entry.level];
+  return level === 'info' && !APPLICATION_COMPONENTS.has(String(entry.meta?.sdkComponent)) ? 'debug' : level;
+}
+
 export function installTemporalRuntimeLogging(log: Logger): void {
   try {
     Runtime.install({
@@ -21,10 +31,7 @@ export function installTemporalRuntimeLogging(log: Logger): void {
       shutdownSignals: [],
       // Core's own logs (e.g. capability warnings of older servers) are forwarded, warnings and up.
       telemetryOptions: { logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} } },
-      logger: new DefaultLogger('INFO', (entry) => {
-        const level = LEVELS[entry.level];
-        log[level === 'info' ? 'debug' : level]({ temporal: entry.meta }, entry.message);
-      }),
+      logger: new DefaultLogger('INFO', (entry) => log[levelFor(entry)]({ temporal: entry.meta }, entry.message)),
     });
   } catch {
     // Already installed by an earlier call (tests start several services in one process).

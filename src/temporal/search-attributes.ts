@@ -22,6 +22,9 @@ export async function ensureSearchAttributes(client: Client, namespace: string, 
     });
     log.info({ added: missing.map((k) => k.name) }, 'registered search attributes');
   } catch (error) {
-    log.warn({ err: error }, `could not register search attributes (${ALL_SEARCH_ATTRIBUTE_KEYS.map((k) => k.name).join(', ')}); register them as Keyword in your Temporal namespace`);
+    log.warn(
+      { err: error },
+      `could not register search attributes (${ALL_SEARCH_ATTRIBUTE_KEYS.map((k) => k.name).join(', ')}); register them as Keyword in your Temporal namespace`,
+    );
   }
 }

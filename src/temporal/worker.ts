@@ -1,5 +1,6 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
+import { ActivityLogContext } from './activity-log-context';
 import { HEARTBEAT_INTERVAL_MS, HeartbeatWhileRunning } from './heartbeat-while-running';
 
 export interface WorkerSettings {
@@ -18,7 +19,9 @@ export async function createWorker(settings: WorkerSettings): Promise<Worker> {
     taskQueue: settings.taskQueue,
     ...(settings.workflowBundle ? { workflowBundle: settings.workflowBundle } : { workflowsPath: require.resolve('../../workflows') }),
     activities: createActivities(settings.deps),
-    interceptors: { activity: [(context) => ({ inbound: new HeartbeatWhileRunning(context) })] },
+    interceptors: {
+      activity: [(context) => ({ inbound: new ActivityLogContext(context) }), (context) => ({ inbound: new HeartbeatWhileRunning(context) })],
+    },
     // Heartbeats go out as often as they are made, not throttled to 80 % of the timeout.
     maxHeartbeatThrottleInterval: HEARTBEAT_INTERVAL_MS,
     defaultHeartbeatThrottleInterval: HEARTBEAT_INTERVAL_MS,

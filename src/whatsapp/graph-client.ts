@@ -35,7 +35,9 @@ export class GraphApiError extends Error {
 
   /** 190 and the 0/3/10/200–299 family: credentials are broken, say so loudly. */
   get isTokenProblem(): boolean {
-    return this.code === 190 || this.code === 0 || this.code === 3 || this.code === 10 || (this.code !== null && this.code >= 200 && this.code <= 299);
+    return (
+      this.code === 190 || this.code === 0 || this.code === 3 || this.code === 10 || (this.code !== null && this.code >= 200 && this.code <= 299)
+    );
   }
 
   toJSON(): Record<string, unknown> {
@@ -76,7 +78,12 @@ export function createGraphClient(settings: WhatsAppSettings, fetchImpl: typeof 
     if (!response.ok || json.error) {
       const error = (json.error ?? {}) as { message?: string; code?: number; error_data?: { details?: string } };
       const code = typeof error.code === 'number' ? error.code : null;
-      throw new GraphApiError(error.message ?? `Graph API answered HTTP ${response.status}`, code, response.status, error.error_data?.details ?? null);
+      throw new GraphApiError(
+        error.message ?? `Graph API answered HTTP ${response.status}`,
+        code,
+        response.status,
+        error.error_data?.details ?? null,
+      );
     }
     return json;
   }

@@ -31,14 +31,13 @@ function describeValue(value: unknown): string {
 
 /** A value that, once shown inside a message, stays short enough to read. */
 function quote(value: unknown, max = 40): string {
-  const s = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  const s = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   const chars = Array.from(s);
   return JSON.stringify(chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : s);
 }
 
 function expected(what: string) {
-  return (iss: IssueInput) =>
-    iss.input === undefined ? 'is required' : `must be ${what} (got ${describeValue(iss.input)})`;
+  return (iss: IssueInput) => (iss.input === undefined ? 'is required' : `must be ${what} (got ${describeValue(iss.input)})`);
 }
 
 /**
@@ -63,8 +62,7 @@ function chars(min: number, max: number) {
 function strict<T extends z.core.$ZodLooseShape>(shape: T) {
   const allowed = Object.keys(shape).join(', ');
   return z.strictObject(shape, {
-    error: (iss) =>
-      iss.code === 'unrecognized_keys' ? `unknown field (allowed here: ${allowed})` : expected('an object')(iss),
+    error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown field (allowed here: ${allowed})` : expected('an object')(iss)),
   });
 }
 
@@ -82,9 +80,7 @@ function unknownTag(what: string) {
     const tag = iss.discriminator as string;
     const given = (iss.input as Record<string, unknown> | undefined)?.[tag];
     const list = options.map((o) => `"${String(o)}"`).join(', ');
-    return given === undefined
-      ? `is required: the ${what} type, one of ${list}`
-      : `must be one of ${list} (got ${quote(given)})`;
+    return given === undefined ? `is required: the ${what} type, one of ${list}` : `must be one of ${list} (got ${quote(given)})`;
   };
 }
 
@@ -99,9 +95,7 @@ function listOf<T extends z.ZodType>(item: T, min: number, max: number, singular
       const n = items.length;
       if (n < min) {
         const message =
-          max === Infinity
-            ? `must have at least ${min} ${min === 1 ? singular : plural} (got ${n})`
-            : `must have ${min}–${max} ${plural} (got ${n})`;
+          max === Infinity ? `must have at least ${min} ${min === 1 ? singular : plural} (got ${n})` : `must have ${min}–${max} ${plural} (got ${n})`;
         ctx.addIssue({ code: 'too_small', origin: 'array', minimum: min, inclusive: true, input: items, message });
       } else if (n > max) {
         ctx.addIssue({
@@ -127,11 +121,7 @@ function occurrences(n: number): string {
  * Flags every repeat after the first, at the repeat's own path, so the UI marks the
  * item that has to change rather than the whole list.
  */
-function requireUnique(
-  ctx: z.core.$RefinementCtx<unknown>,
-  entries: Array<{ value: string; path: PropertyKey[] }>,
-  scope: string,
-): void {
+function requireUnique(ctx: z.core.$RefinementCtx<unknown>, entries: Array<{ value: string; path: PropertyKey[] }>, scope: string): void {
   const counts = new Map<string, number>();
   for (const e of entries) counts.set(e.value, (counts.get(e.value) ?? 0) + 1);
   const seen = new Set<string>();
@@ -197,12 +187,8 @@ function exactlyOneSource(media: { id?: string; link?: string }, ctx: z.core.$Re
 const captionText = chars(1, 1024);
 const filenameText = chars(1, 240);
 
-const imageMedia = strict({ id: mediaId.optional(), link: httpsUrl.optional(), caption: captionText.optional() }).superRefine(
-  exactlyOneSource,
-);
-const videoMedia = strict({ id: mediaId.optional(), link: httpsUrl.optional(), caption: captionText.optional() }).superRefine(
-  exactlyOneSource,
-);
+const imageMedia = strict({ id: mediaId.optional(), link: httpsUrl.optional(), caption: captionText.optional() }).superRefine(exactlyOneSource);
+const videoMedia = strict({ id: mediaId.optional(), link: httpsUrl.optional(), caption: captionText.optional() }).superRefine(exactlyOneSource);
 const documentMedia = strict({
   id: mediaId.optional(),
   link: httpsUrl.optional(),
@@ -263,8 +249,16 @@ const buttonInteractive = strict({
   action: strict({
     // Customers tap a title and we route on the id, so a repeat of either is ambiguous.
     buttons: listOf(replyButton, 1, 3, 'button', 'buttons').superRefine((buttons, ctx) => {
-      requireUnique(ctx, buttons.map((b, i) => ({ value: b.reply.title, path: [i, 'reply', 'title'] })), '');
-      requireUnique(ctx, buttons.map((b, i) => ({ value: b.reply.id, path: [i, 'reply', 'id'] })), '');
+      requireUnique(
+        ctx,
+        buttons.map((b, i) => ({ value: b.reply.title, path: [i, 'reply', 'title'] })),
+        '',
+      );
+      requireUnique(
+        ctx,
+        buttons.map((b, i) => ({ value: b.reply.id, path: [i, 'reply', 'id'] })),
+        '',
+      );
     }),
   }),
 });
@@ -462,9 +456,7 @@ export function validateMessageContent(
   fieldPrefix = 'message',
 ): { ok: true; value: MessageContent } | { ok: false; issues: FieldIssue[] } {
   const result = messageContentSchema.safeParse(value);
-  return result.success
-    ? { ok: true, value: result.data }
-    : { ok: false, issues: zodIssuesToFieldIssues(result.error, fieldPrefix) };
+  return result.success ? { ok: true, value: result.data } : { ok: false, issues: zodIssuesToFieldIssues(result.error, fieldPrefix) };
 }
 
 // ---------------------------------------------------------------------------

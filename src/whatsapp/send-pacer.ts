@@ -6,7 +6,8 @@
  * behind each other instead of bursting into Meta's rate limits. A conversation sends
  * one message at a time, so waiting for a slot never reorders its messages.
  */
-import type { Database } from '../db/knex';
+import type { SendSlotStore } from '../store';
+import { SECOND } from '../../workflows/rules/vocabulary';
 
 export interface PacingSettings {
   messagesPerSecondPerNumber: number;
@@ -19,21 +20,17 @@ export interface SendPacer {
   waitForSlot(phoneNumberId: string, contactId: string): Promise<{ slotAt: number; waitedMs: number }>;
 }
 
-export function createSendPacer(db: Database, settings: PacingSettings, sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))): SendPacer {
-  const numberIntervalMs = 1000 / settings.messagesPerSecondPerNumber;
-
-  /** Reserves the key's next slot: when it starts by the database clock, and in how many ms. */
-  async function reserve(key: string, intervalMs: number): Promise<{ slotAt: number; inMs: number }> {
-    const result = await db.raw(
-      `INSERT INTO send_slots (key, next_slot_at) VALUES (?, clock_timestamp() + make_interval(secs => ?))
-       ON CONFLICT (key) DO UPDATE
-         SET next_slot_at = GREATEST(send_slots.next_slot_at, clock_timestamp()) + make_interval(secs => ?)
-       RETURNING extract(epoch from next_slot_at) * 1000 - ? AS slot_ms, extract(epoch from clock_timestamp()) * 1000 AS now_ms`,
-      [key, intervalMs / 1000, intervalMs / 1000, intervalMs],
-    );
-    const row = result.rows[0] as { slot_ms: string; now_ms: string };
-    return { slotAt: Number(row.slot_ms), inMs: Number(row.slot_ms) - Number(row.now_ms) };
-  }
+/**
+ * `slots` is the store's `sendSlots` (a Database is still accepted, for callers that have
+ * not moved to the store yet: bench/send-pacing.ts).
+ */
+export function createSendPacer(
+  sendSlots: SendSlotStore,
+  settings: PacingSettings,
+  sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+): SendPacer {
+  const numberIntervalMs = SECOND / settings.messagesPerSecondPerNumber;
+  const reserve = (key: string, intervalMs: number) => sendSlots.reserve(key, intervalMs);
 
   return {
     async waitForSlot(phoneNumberId, contactId) {

@@ -125,13 +125,7 @@ function parseMessagesValue(value: JsonObject, phoneNumberId: string | null, rec
   forEachElement(out, ctx, 'errors', errors, (e) => valueErrorEvent(e, ctx));
 }
 
-function forEachElement(
-  out: WebhookEvent[],
-  ctx: ValueContext,
-  name: string,
-  list: unknown,
-  parse: (item: unknown) => WebhookEvent,
-): void {
+function forEachElement(out: WebhookEvent[], ctx: ValueContext, name: string, list: unknown, parse: (item: unknown) => WebhookEvent): void {
   if (list === undefined) return;
   if (!Array.isArray(list)) {
     out.push(other(ctx.phoneNumberId, MESSAGES_FIELD, `${name} is not an array`, list));
@@ -151,14 +145,38 @@ function valueErrorEvent(error: unknown, ctx: ValueContext): OtherEvent {
 // Messages
 
 const KNOWN_MESSAGE_TYPES: ReadonlySet<string> = new Set<KnownMessageType>([
-  'text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contacts', 'interactive',
-  'button', 'reaction', 'order', 'system', 'unsupported', 'request_welcome', 'edit', 'revoke',
+  'text',
+  'image',
+  'video',
+  'audio',
+  'document',
+  'sticker',
+  'location',
+  'contacts',
+  'interactive',
+  'button',
+  'reaction',
+  'order',
+  'system',
+  'unsupported',
+  'request_welcome',
+  'edit',
+  'revoke',
 ]);
 
 /** Types that are the customer actually writing to us, so they (re)open the 24 h window (R11). */
 const WINDOW_OPENING_TYPES: ReadonlySet<InboundMessageType> = new Set<InboundMessageType>([
-  'text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contacts', 'interactive',
-  'button', 'order',
+  'text',
+  'image',
+  'video',
+  'audio',
+  'document',
+  'sticker',
+  'location',
+  'contacts',
+  'interactive',
+  'button',
+  'order',
 ]);
 
 function parseMessage(item: unknown, ctx: ValueContext): WebhookEvent {
@@ -167,7 +185,8 @@ function parseMessage(item: unknown, ctx: ValueContext): WebhookEvent {
   if (!ctx.phoneNumberId) return other(null, MESSAGES_FIELD, 'message without metadata.phone_number_id', msg);
 
   const wamid = identifier(msg, 'id', MAX_MESSAGE_ID_LENGTH);
-  if (!wamid) return other(ctx.phoneNumberId, MESSAGES_FIELD, nonEmpty(msg, 'id') ? 'message id is not a usable identifier' : 'message without id', msg);
+  if (!wamid)
+    return other(ctx.phoneNumberId, MESSAGES_FIELD, nonEmpty(msg, 'id') ? 'message id is not a usable identifier' : 'message without id', msg);
   const contact = resolveContact(msg, ctx.contacts);
   if (!contact) return other(ctx.phoneNumberId, MESSAGES_FIELD, 'message without sender identity (from_user_id, from, contacts)', msg);
 
@@ -343,7 +362,8 @@ function parseStatus(item: unknown, ctx: ValueContext): WebhookEvent {
   if (!status) return other(ctx.phoneNumberId, MESSAGES_FIELD, 'status is not an object', item);
   if (!ctx.phoneNumberId) return other(null, MESSAGES_FIELD, 'status without metadata.phone_number_id', status);
   const wamid = identifier(status, 'id', MAX_MESSAGE_ID_LENGTH);
-  if (!wamid) return other(ctx.phoneNumberId, MESSAGES_FIELD, nonEmpty(status, 'id') ? 'status id is not a usable identifier' : 'status without id', status);
+  if (!wamid)
+    return other(ctx.phoneNumberId, MESSAGES_FIELD, nonEmpty(status, 'id') ? 'status id is not a usable identifier' : 'status without id', status);
 
   // Part of the (wamid, status) deduplication key: an absurd value is kept only in `raw`.
   const rawStatus = identifier(status, 'status', MAX_STATUS_LENGTH) ?? '';
@@ -388,8 +408,7 @@ function errorCode(value: unknown): number | null {
 
 /** Meta sends Unix seconds as a string; a missing or unreadable one falls back to the receive time. */
 function parseTimestamp(value: unknown, receivedAt: Date): Date {
-  const seconds =
-    typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  const seconds = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : Number.NaN;
   const at = Number.isFinite(seconds) && seconds >= 0 ? new Date(seconds * 1000) : new Date(Number.NaN);
   return Number.isNaN(at.getTime()) ? new Date(receivedAt.getTime()) : at;
 }
@@ -402,11 +421,7 @@ function other(phoneNumberId: string | null, field: string, reason: string, raw:
  * Last line of defence: the readers above are written not to throw, but if one ever does,
  * the damage is one OtherEvent for that element rather than a failed batch.
  */
-function guarded(
-  out: WebhookEvent[],
-  fallback: { phoneNumberId: string | null; field: string; raw: unknown },
-  parse: () => void,
-): void {
+function guarded(out: WebhookEvent[], fallback: { phoneNumberId: string | null; field: string; raw: unknown }, parse: () => void): void {
   try {
     parse();
   } catch (err) {

@@ -24,7 +24,11 @@ describe('HTTP API (SPEC §6) against the running service', function () {
   }
 
   async function conversationOf(wamid: string): Promise<{ id: string; status: string; agent_id: string | null }> {
-    const message = await eventually(() => s.db('messages').where({ wamid }).whereNotNull('conversation_id').first(), 15_000, `conversation of ${wamid}`);
+    const message = await eventually(
+      () => s.db('messages').where({ wamid }).whereNotNull('conversation_id').first(),
+      15_000,
+      `conversation of ${wamid}`,
+    );
     return s.db('conversations').where({ id: message.conversation_id }).first();
   }
 
@@ -32,7 +36,16 @@ describe('HTTP API (SPEC §6) against the running service', function () {
     it('returns every block with its defaults for a number nobody configured', async () => {
       const { status, body } = await s.api('GET', '/numbers/555000111/automation');
       assert.equal(status, 200);
-      assert.deepEqual(Object.keys(body).sort(), ['autoClose', 'csat', 'iceBreakers', 'queueReply', 'reminder', 'routing', 'unassignedReply', 'welcome']);
+      assert.deepEqual(Object.keys(body).sort(), [
+        'autoClose',
+        'csat',
+        'iceBreakers',
+        'queueReply',
+        'reminder',
+        'routing',
+        'unassignedReply',
+        'welcome',
+      ]);
       assert.equal(body.routing.mode, 'auto');
       assert.equal(body.reminder.waitMinutes, 5);
       assert.equal(body.autoClose.afterMinutes, 1440);
@@ -85,7 +98,9 @@ describe('HTTP API (SPEC §6) against the running service', function () {
 
     it('answers with Meta’s error when Meta rejects the ice breakers, keeping the previous settings', async () => {
       const before = await s.api('GET', '/numbers/555000222/automation');
-      s.graph.respondWith((r) => (r.path.endsWith('/555000222/conversational_automation') ? graphError(100, 'Invalid parameter', 'prompts too long') : undefined));
+      s.graph.respondWith((r) =>
+        r.path.endsWith('/555000222/conversational_automation') ? graphError(100, 'Invalid parameter', 'prompts too long') : undefined,
+      );
       const put = await s.api('PUT', '/numbers/555000222/automation', { iceBreakers: { enabled: true, prompts: ['Something new'] } });
       assert.equal(put.status, 502);
       assert.equal(put.body.error.code, 'meta_rejected');
@@ -98,7 +113,15 @@ describe('HTTP API (SPEC §6) against the running service', function () {
     it('creates (201) and updates (200) an agent, validating each field', async () => {
       const created = await s.api('PUT', '/agents/api-alice', { name: 'Alice', receptionLimit: 2, status: 'offline' });
       assert.equal(created.status, 201);
-      assert.deepEqual(created.body, { id: 'api-alice', name: 'Alice', receptionLimit: 2, status: 'offline', phoneNumberIds: null, load: 0, queued: 0 });
+      assert.deepEqual(created.body, {
+        id: 'api-alice',
+        name: 'Alice',
+        receptionLimit: 2,
+        status: 'offline',
+        phoneNumberIds: null,
+        load: 0,
+        queued: 0,
+      });
       const updated = await s.api('PUT', '/agents/api-alice', { name: 'Alice B', receptionLimit: 3, status: 'offline', phoneNumberIds: [NUMBER] });
       assert.equal(updated.status, 200);
       assert.deepEqual(updated.body.phoneNumberIds, [NUMBER]);
@@ -119,10 +142,14 @@ describe('HTTP API (SPEC §6) against the running service', function () {
       await s.api('PUT', '/agents/api-bob', { name: 'Bob', receptionLimit: 1, status: 'online', phoneNumberIds: [NUMBER] });
       const conversation = await conversationOf(await customerSays('5511000000001', 'I need help'));
       conversationId = conversation.id;
-      const detail = await eventually(async () => {
-        const d = await s.api('GET', `/conversations/${conversationId}`);
-        return d.body.status === 'assigned' ? d : undefined;
-      }, 15_000, 'assigned');
+      const detail = await eventually(
+        async () => {
+          const d = await s.api('GET', `/conversations/${conversationId}`);
+          return d.body.status === 'assigned' ? d : undefined;
+        },
+        15_000,
+        'assigned',
+      );
       assert.equal(detail.body.agentId, 'api-bob');
 
       const before = s.graph.messageRequests().length;
@@ -145,7 +172,10 @@ describe('HTTP API (SPEC §6) against the running service', function () {
       assert.equal(notAssignee.body.error.code, 'conflict');
       assert.equal((await s.api('POST', `/conversations/${conversationId}/claim`, { agentId: 'api-carol' })).status, 409);
       assert.equal((await s.api('POST', `/conversations/${conversationId}/bot/messages`, { message: text('beep') })).status, 409);
-      const badMessage = await s.api('POST', `/conversations/${conversationId}/messages`, { agentId: 'api-bob', message: { type: 'text', text: { body: 'x'.repeat(4097) } } });
+      const badMessage = await s.api('POST', `/conversations/${conversationId}/messages`, {
+        agentId: 'api-bob',
+        message: { type: 'text', text: { body: 'x'.repeat(4097) } },
+      });
       assert.equal(badMessage.status, 400);
       assert.equal(badMessage.body.error.details[0].field, 'message.text.body');
       assert.equal((await s.api('POST', '/conversations/not-a-uuid/claim', { agentId: 'api-bob' })).status, 400);
@@ -163,7 +193,10 @@ describe('HTTP API (SPEC §6) against the running service', function () {
       const bob = await s.api('GET', '/agents/api-bob');
       assert.deepEqual([bob.body.load, bob.body.queued], [1, 1]);
       const list = await s.api('GET', `/conversations?phoneNumberId=${NUMBER}&status=queued`);
-      assert.deepEqual(list.body.conversations.map((c: { id: string }) => c.id), [queued.id]);
+      assert.deepEqual(
+        list.body.conversations.map((c: { id: string }) => c.id),
+        [queued.id],
+      );
     });
 
     it('closes with a survey, drains the queue into Bob, and records the answer once', async () => {
@@ -173,7 +206,11 @@ describe('HTTP API (SPEC §6) against the running service', function () {
       const requests = await s.graph.waitForMessages(before + 1);
       const survey = requests.slice(before).find((r) => r.body.type === 'interactive');
       assert.ok(survey, 'survey sent');
-      const interactive = survey.body.interactive as { type: string; body: { text: string }; action: { button: string; sections: { rows: { id: string }[] }[] } };
+      const interactive = survey.body.interactive as {
+        type: string;
+        body: { text: string };
+        action: { button: string; sections: { rows: { id: string }[] }[] };
+      };
       assert.equal(interactive.type, 'list');
       assert.equal(interactive.body.text, 'How did we do?');
       assert.equal(interactive.action.button, 'Rate us');
@@ -186,7 +223,30 @@ describe('HTTP API (SPEC §6) against the running service', function () {
 
       const answer = (score: number, wamid: string) => ({
         object: 'whatsapp_business_account',
-        entry: [{ id: 'W', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '1', phone_number_id: NUMBER }, contacts: [{ wa_id: '5511000000001', profile: { name: 'x' } }], messages: [{ from: '5511000000001', id: wamid, timestamp: String(Math.floor(Date.now() / 1000)), type: 'interactive', interactive: { type: 'list_reply', list_reply: { id: csatRowId(conversationId, score), title: String(score) } } }] } }] }],
+        entry: [
+          {
+            id: 'W',
+            changes: [
+              {
+                field: 'messages',
+                value: {
+                  messaging_product: 'whatsapp',
+                  metadata: { display_phone_number: '1', phone_number_id: NUMBER },
+                  contacts: [{ wa_id: '5511000000001', profile: { name: 'x' } }],
+                  messages: [
+                    {
+                      from: '5511000000001',
+                      id: wamid,
+                      timestamp: String(Math.floor(Date.now() / 1000)),
+                      type: 'interactive',
+                      interactive: { type: 'list_reply', list_reply: { id: csatRowId(conversationId, score), title: String(score) } },
+                    },
+                  ],
+                },
+              },
+            ],
+          },
+        ],
       });
       assert.equal((await s.postWebhook(answer(4, 'wamid.CSAT-1'))).status, 200);
       assert.equal((await s.postWebhook(answer(1, 'wamid.CSAT-2'))).status, 200);
@@ -203,14 +263,18 @@ describe('HTTP API (SPEC §6) against the running service', function () {
   describe('settings changes reach open conversations (R12)', () => {
     it('re-arms a pending unassigned-reply delay within seconds of the save', async () => {
       const number = '777000111';
-      await s.api('PUT', `/numbers/${number}/automation`, { unassignedReply: { enabled: true, delaySeconds: 600, message: text('Sorry for the wait!') } });
+      await s.api('PUT', `/numbers/${number}/automation`, {
+        unassignedReply: { enabled: true, delaySeconds: 600, message: text('Sorry for the wait!') },
+      });
       const conversation = await conversationOf(await customerSays('5511000000777', 'hi', number));
       await new Promise((r) => setTimeout(r, 1000));
       const sentBefore = s.graph.messageRequests().filter((r) => r.path.includes(number)).length;
       assert.equal(sentBefore, 0, 'the reply waits for its 10-minute delay');
 
       const saved = Date.now();
-      await s.api('PUT', `/numbers/${number}/automation`, { unassignedReply: { enabled: true, delaySeconds: 2, message: text('Sorry for the wait!') } });
+      await s.api('PUT', `/numbers/${number}/automation`, {
+        unassignedReply: { enabled: true, delaySeconds: 2, message: text('Sorry for the wait!') },
+      });
       await eventually(async () => s.graph.messageRequests().some((r) => r.path.includes(number)), 15_000, 'reply after the shortened delay');
       const elapsed = Date.now() - saved;
       assert.ok(elapsed < 10_000, `sent ${elapsed} ms after the save`);

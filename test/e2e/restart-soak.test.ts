@@ -34,7 +34,9 @@ describe('end to end: every process restarted twenty times while timers are pend
     assert.deepEqual(doubled, [], 'no conversation got it twice');
     const early = report.outcomes.filter((o) => o.replies[0] < o.dueAt - 1000).map((o) => `${o.kind} ${o.customer}`);
     assert.deepEqual(early, [], 'no reply before its delay');
-    const late = report.outcomes.filter((o) => o.replies[0] - o.sendableAt > LATENESS_LIMIT_MS).map((o) => `${o.kind} ${o.customer} ${o.replies[0] - o.sendableAt} ms late`);
+    const late = report.outcomes
+      .filter((o) => o.replies[0] - o.sendableAt > LATENESS_LIMIT_MS)
+      .map((o) => `${o.kind} ${o.customer} ${o.replies[0] - o.sendableAt} ms late`);
     assert.deepEqual(late, [], `every reply within ${LATENESS_LIMIT_MS} ms of its deadline, or of the restart it fell in`);
   });
 });

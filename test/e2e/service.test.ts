@@ -39,10 +39,22 @@ describe('end to end: the service as npm start runs it', function () {
     const inbound = await s.db('messages').where({ wamid: 'wamid.E2E-1' }).first();
     assert.equal(inbound.direction, 'inbound');
     assert.equal(inbound.content.body, 'Olá, preciso de ajuda 🙏');
-    const conversation = await eventually(() => s.db('conversations').where({ id: inbound.conversation_id ?? '00000000-0000-0000-0000-000000000000' }).first(), 10_000, 'conversation');
+    const conversation = await eventually(
+      () =>
+        s
+          .db('conversations')
+          .where({ id: inbound.conversation_id ?? '00000000-0000-0000-0000-000000000000' })
+          .first(),
+      10_000,
+      'conversation',
+    );
     assert.equal(conversation.status, 'unassigned');
     assert.doesNotMatch(conversation.workflow_id, /5511999990000/, 'no phone number in the workflow id');
-    const outbound = await eventually(() => s.db('messages').where({ conversation_id: conversation.id, direction: 'outbound', status: 'accepted' }).first(), 10_000, 'outbound row');
+    const outbound = await eventually(
+      () => s.db('messages').where({ conversation_id: conversation.id, direction: 'outbound', status: 'accepted' }).first(),
+      10_000,
+      'outbound row',
+    );
     assert.equal(outbound.automation, 'unassigned_reply');
     assert.equal(outbound.wamid, 'wamid.FAKE1');
 
@@ -52,7 +64,8 @@ describe('end to end: the service as npm start runs it', function () {
       const found = await eventually(
         async () => {
           const ids: string[] = [];
-          for await (const wf of client.workflow.list({ query: `ConversationStatus = "unassigned" AND PhoneNumberId = "106540352242922"` })) ids.push(wf.workflowId);
+          for await (const wf of client.workflow.list({ query: `ConversationStatus = "unassigned" AND PhoneNumberId = "106540352242922"` }))
+            ids.push(wf.workflowId);
           return ids.includes(conversation.workflow_id) ? ids : undefined;
         },
         20_000,
@@ -79,7 +92,10 @@ describe('end to end: the service as npm start runs it', function () {
       settings: JSON.stringify({ unassignedReply: { enabled: true, delaySeconds: 6, message: { type: 'text', text: { body: 'Still there?' } } } }),
     });
     const before = s.graph.messageRequests().length;
-    assert.equal((await s.postWebhook(textWebhook({ wamid: 'wamid.E2E-RESTART', from: '5511988887777', body: 'anyone?', phoneNumberId: '222000111' }))).status, 200);
+    assert.equal(
+      (await s.postWebhook(textWebhook({ wamid: 'wamid.E2E-RESTART', from: '5511988887777', body: 'anyone?', phoneNumberId: '222000111' }))).status,
+      200,
+    );
     await eventually(() => s.db('conversations').where({ phone_number_id: '222000111' }).first(), 10_000, 'conversation opened');
     await s.restart();
     const requests = await s.graph.waitForMessages(before + 1, 30_000);

@@ -77,15 +77,94 @@ class Rng {
 
 /** Strings that have broken parsers, databases and workflows before. */
 const TOKENS: readonly string[] = [
-  '', ' ', 'whatsapp_business_account', 'messages', 'statuses', 'errors', 'contacts', 'metadata', 'value', 'field', 'entry', 'changes',
-  'text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'interactive', 'button', 'reaction', 'order', 'system',
-  'unsupported', 'request_welcome', 'edit', 'revoke', 'button_reply', 'list_reply', 'nfm_reply', 'sent', 'delivered', 'read', 'played',
-  'failed', 'account_update', '__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString', 'valueOf',
-  'csat:00000000-0000-0000-0000-000000000000:5', 'csat:------------------------------------:3', `csat:${'f'.repeat(36)}:1`,
-  'csat:zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz:2', 'null', 'true', 'false', '1750000000', '-1', '0', '1e400', '0x10', 'NaN', 'Infinity',
-  '9999999999999999999999', '😀', '👍🏽', '👨‍👩‍👧‍👦', '🇧🇷', 'ÅÄÖ', 'مرحبا', 'שלום', '中文字符', '\u202Eevil', '\u200B', '\uFEFF', '\u0000',
-  'a\u0000b', '\ud800', '\udfff', 'x\ud83dy', '\n', '\r\n', '\t', '\u001b[31m', "'; DROP TABLE messages; --", '%s%n%x', '${7*7}',
-  '<script>alert(1)</script>', '../../etc/passwd', 'wamid.', 'BR.1480625993027561234', '5511999990000', PHONE_NUMBER_ID, 'US.ENT.123',
+  '',
+  ' ',
+  'whatsapp_business_account',
+  'messages',
+  'statuses',
+  'errors',
+  'contacts',
+  'metadata',
+  'value',
+  'field',
+  'entry',
+  'changes',
+  'text',
+  'image',
+  'video',
+  'audio',
+  'document',
+  'sticker',
+  'location',
+  'interactive',
+  'button',
+  'reaction',
+  'order',
+  'system',
+  'unsupported',
+  'request_welcome',
+  'edit',
+  'revoke',
+  'button_reply',
+  'list_reply',
+  'nfm_reply',
+  'sent',
+  'delivered',
+  'read',
+  'played',
+  'failed',
+  'account_update',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'hasOwnProperty',
+  'toString',
+  'valueOf',
+  'csat:00000000-0000-0000-0000-000000000000:5',
+  'csat:------------------------------------:3',
+  `csat:${'f'.repeat(36)}:1`,
+  'csat:zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz:2',
+  'null',
+  'true',
+  'false',
+  '1750000000',
+  '-1',
+  '0',
+  '1e400',
+  '0x10',
+  'NaN',
+  'Infinity',
+  '9999999999999999999999',
+  '😀',
+  '👍🏽',
+  '👨‍👩‍👧‍👦',
+  '🇧🇷',
+  'ÅÄÖ',
+  'مرحبا',
+  'שלום',
+  '中文字符',
+  '\u202Eevil',
+  '\u200B',
+  '\uFEFF',
+  '\u0000',
+  'a\u0000b',
+  '\ud800',
+  '\udfff',
+  'x\ud83dy',
+  '\n',
+  '\r\n',
+  '\t',
+  '\u001b[31m',
+  "'; DROP TABLE messages; --",
+  '%s%n%x',
+  '${7*7}',
+  '<script>alert(1)</script>',
+  '../../etc/passwd',
+  'wamid.',
+  'BR.1480625993027561234',
+  '5511999990000',
+  PHONE_NUMBER_ID,
+  'US.ENT.123',
 ];
 const EMOJI: readonly string[] = ['😀', '👍', '❤️', '🙏🏾', '👩‍💻', '🏳️‍🌈', '🇯🇵', '🤷‍♀️', '🧪', '🦄'];
 
@@ -113,9 +192,30 @@ function hugeString(rng: Rng, maxLength = 800_000): string {
   const length = rng.range(10_000, maxLength);
   return rng.weighted<() => string>([
     [2, () => rng.pick(['a', 'Z', '9', ' ']).repeat(length)],
-    [2, () => rng.pick(EMOJI).repeat(Math.ceil(length / 4)).slice(0, length)],
-    [1, () => rng.bytes(Math.ceil(length / 2)).toString('hex').slice(0, length)],
-    [1, () => Array.from({ length: 64 }, () => randomString(rng, 16)).join('').repeat(Math.ceil(length / 512)).slice(0, length)],
+    [
+      2,
+      () =>
+        rng
+          .pick(EMOJI)
+          .repeat(Math.ceil(length / 4))
+          .slice(0, length),
+    ],
+    [
+      1,
+      () =>
+        rng
+          .bytes(Math.ceil(length / 2))
+          .toString('hex')
+          .slice(0, length),
+    ],
+    [
+      1,
+      () =>
+        Array.from({ length: 64 }, () => randomString(rng, 16))
+          .join('')
+          .repeat(Math.ceil(length / 512))
+          .slice(0, length),
+    ],
   ])();
 }
 
@@ -139,7 +239,13 @@ function randomValue(rng: Rng, depth = 0): unknown {
     depth < 4
       ? [
           [2, () => Array.from({ length: rng.int(5) }, () => randomValue(rng, depth + 1))],
-          [3, () => Object.fromEntries(Array.from({ length: rng.int(5) }, () => [rng.chance(0.5) ? rng.pick(TOKENS) : randomString(rng, 10), randomValue(rng, depth + 1)]))],
+          [
+            3,
+            () =>
+              Object.fromEntries(
+                Array.from({ length: rng.int(5) }, () => [rng.chance(0.5) ? rng.pick(TOKENS) : randomString(rng, 10), randomValue(rng, depth + 1)]),
+              ),
+          ],
         ]
       : [];
   return rng.weighted([...leaf, ...nested])();
@@ -198,8 +304,20 @@ function allNodes(root: unknown): NodeRef[] {
 }
 
 const MUTATIONS = [
-  'delete', 'swap_type', 'huge_string', 'deep_nesting', 'unicode', 'number_as_string', 'string_as_number', 'array_for_object',
-  'object_for_array', 'null', 'duplicate_element', 'unknown_key', 'token', 'empty',
+  'delete',
+  'swap_type',
+  'huge_string',
+  'deep_nesting',
+  'unicode',
+  'number_as_string',
+  'string_as_number',
+  'array_for_object',
+  'object_for_array',
+  'null',
+  'duplicate_element',
+  'unknown_key',
+  'token',
+  'empty',
 ] as const;
 type Mutation = (typeof MUTATIONS)[number];
 
@@ -259,7 +377,8 @@ function mutate(rng: Rng, root: Json, builder: BodyBuilder, counts: Map<string, 
       else set([current, structuredClone(current)]);
       break;
     case 'unknown_key':
-      if (current && typeof current === 'object' && !Array.isArray(current)) (current as Json)[rng.chance(0.5) ? rng.pick(TOKENS) : randomString(rng, 12)] = randomValue(rng);
+      if (current && typeof current === 'object' && !Array.isArray(current))
+        (current as Json)[rng.chance(0.5) ? rng.pick(TOKENS) : randomString(rng, 12)] = randomValue(rng);
       else set({ [rng.pick(TOKENS)]: current });
       break;
     case 'token':
@@ -331,7 +450,14 @@ function sign(rng: Rng, body: Buffer, signing: Signing): string | null {
     case 'wrong_secret':
       return signWebhookBody(body, rng.pick(['another-secret', `${E2E_SECRET} `, E2E_SECRET.toUpperCase(), '']));
     case 'garbage':
-      return rng.pick(['sha256=deadbeef', `sha256=${rng.bytes(32).toString('hex')}`, 'sha256=', 'garbage', `sha256=${'0'.repeat(64)}`, valid.slice(0, -1)]);
+      return rng.pick([
+        'sha256=deadbeef',
+        `sha256=${rng.bytes(32).toString('hex')}`,
+        'sha256=',
+        'garbage',
+        `sha256=${'0'.repeat(64)}`,
+        valid.slice(0, -1),
+      ]);
     case 'other_body':
       return signWebhookBody(Buffer.concat([body, Buffer.from(' ')]), E2E_SECRET);
     case 'uppercase_hex':
@@ -374,7 +500,9 @@ function buildWebhookCase(rng: Rng, id: number, forceRejected: boolean, mutation
       break;
     }
     case 'random_json': {
-      const value = rng.chance(0.5) ? randomValue(rng) : { object: rng.chance(0.7) ? 'whatsapp_business_account' : randomString(rng), entry: randomValue(rng, 1) };
+      const value = rng.chance(0.5)
+        ? randomValue(rng)
+        : { object: rng.chance(0.7) ? 'whatsapp_business_account' : randomString(rng), entry: randomValue(rng, 1) };
       body = Buffer.from(builder.serialize(value));
       break;
     }
@@ -448,12 +576,23 @@ function validApiBody(rng: Rng, route: string): Json {
       return rng.pick<Json>([
         { routing: { mode: rng.pick(['auto', 'manual']), preferLastAgent: rng.chance(0.5) } },
         { unassignedReply: { enabled: true, delaySeconds: rng.int(600), message: text } },
-        { queueReply: { enabled: rng.chance(0.5), message: text }, reminder: { enabled: rng.chance(0.5), waitMinutes: rng.range(1, 60), message: text } },
-        { csat: { enabled: true, body: 'How did we do?', buttonText: 'Rate us' }, autoClose: { enabled: rng.chance(0.5), afterMinutes: rng.range(1, 4320) } },
+        {
+          queueReply: { enabled: rng.chance(0.5), message: text },
+          reminder: { enabled: rng.chance(0.5), waitMinutes: rng.range(1, 60), message: text },
+        },
+        {
+          csat: { enabled: true, body: 'How did we do?', buttonText: 'Rate us' },
+          autoClose: { enabled: rng.chance(0.5), afterMinutes: rng.range(1, 4320) },
+        },
         { iceBreakers: { enabled: true, prompts: ['Track my order', 'Talk to a human'] }, welcome: { enabled: rng.chance(0.5), message: text } },
       ]);
     case 'agent':
-      return { name: rng.pick(['Alice', 'Bruno Ñandú', '李雷']), receptionLimit: rng.range(1, 100), status: rng.pick(['online', 'offline']), phoneNumberIds: rng.pick([null, [PHONE_NUMBER_ID]]) };
+      return {
+        name: rng.pick(['Alice', 'Bruno Ñandú', '李雷']),
+        receptionLimit: rng.range(1, 100),
+        status: rng.pick(['online', 'offline']),
+        phoneNumberIds: rng.pick([null, [PHONE_NUMBER_ID]]),
+      };
     case 'claim':
       return { agentId: rng.pick(AGENT_IDS) };
     case 'messages':
@@ -462,7 +601,10 @@ function validApiBody(rng: Rng, route: string): Json {
         message: rng.pick<Json>([
           text,
           { type: 'image', image: { link: 'https://example.com/a.jpg', caption: 'look' } },
-          { type: 'interactive', interactive: { type: 'button', body: { text: 'Pick' }, action: { buttons: [{ type: 'reply', reply: { id: 'y', title: 'Yes' } }] } } },
+          {
+            type: 'interactive',
+            interactive: { type: 'button', body: { text: 'Pick' }, action: { buttons: [{ type: 'reply', reply: { id: 'y', title: 'Yes' } }] } },
+          },
         ]),
       };
     default:
@@ -484,9 +626,16 @@ function buildApiCase(rng: Rng, conversationIds: string[], mutationCounts: Map<s
   const junkId = () => encodeURIComponent(wellFormed(rng.chance(0.5) ? randomString(rng, 20) || 'x' : rng.pick(TOKENS) || 'y'));
   let path: string;
   if (route === 'automation') {
-    path = `/numbers/${rng.weighted([[6, PHONE_NUMBER_ID], [2, String(rng.int(1e9))], [2, junkId()]] as const)}/automation`;
+    path = `/numbers/${rng.weighted([
+      [6, PHONE_NUMBER_ID],
+      [2, String(rng.int(1e9))],
+      [2, junkId()],
+    ] as const)}/automation`;
   } else if (route === 'agent') {
-    path = `/agents/${rng.weighted([[7, rng.pick(AGENT_IDS)], [3, junkId()]] as const)}`;
+    path = `/agents/${rng.weighted([
+      [7, rng.pick(AGENT_IDS)],
+      [3, junkId()],
+    ] as const)}`;
   } else {
     const id = rng.weighted([
       [6, conversationIds.length ? rng.pick(conversationIds) : '11111111-1111-4111-8111-111111111111'],
@@ -517,7 +666,12 @@ function buildApiCase(rng: Rng, conversationIds: string[], mutationCounts: Map<s
       for (let i = rng.range(1, 2); i > 0 && leaves.length; i--) {
         const { parent, key } = rng.pick(leaves);
         const old = (parent as Record<string | number, unknown>)[key];
-        (parent as Record<string | number, unknown>)[key] = typeof old === 'string' ? rng.pick([randomString(rng, 30), rng.pick(TOKENS), `${old}${randomString(rng, 4)}`]) : typeof old === 'number' ? randomNumber(rng) : randomValue(rng, 3);
+        (parent as Record<string | number, unknown>)[key] =
+          typeof old === 'string'
+            ? rng.pick([randomString(rng, 30), rng.pick(TOKENS), `${old}${randomString(rng, 4)}`])
+            : typeof old === 'number'
+              ? randomNumber(rng)
+              : randomValue(rng, 3);
       }
       body = JSON.stringify(valid);
     } else if (style === 'mutated') {
@@ -636,17 +790,31 @@ describe('webhook and API fuzz against the running service (seeded)', function (
         `    accepted bodies ${acceptedBodies}: ${expectedInbound.size} distinct inbound wamids, ${expectedStatusEvents.size} distinct (wamid,status), ${expectedOther} other events`,
     );
     assert.deepEqual(wrong.slice(0, 20), [], `${wrong.length} webhook answers differ from the expected status`);
-    assert.ok([...statuses.keys()].every((status) => status < 500), `5xx answers: ${JSON.stringify(Object.fromEntries(statuses))}`);
+    assert.ok(
+      [...statuses.keys()].every((status) => status < 500),
+      `5xx answers: ${JSON.stringify(Object.fromEntries(statuses))}`,
+    );
 
     const storedInbound = new Set(await s.db('messages').where({ direction: 'inbound' }).pluck('wamid'));
     const missing = [...expectedInbound].filter((w) => !storedInbound.has(w));
     const unexpected = [...storedInbound].filter((w) => !expectedInbound.has(w));
-    assert.deepEqual({ missing: missing.slice(0, 10), unexpected: unexpected.slice(0, 10) }, { missing: [], unexpected: [] }, 'inbound wamids in the database');
+    assert.deepEqual(
+      { missing: missing.slice(0, 10), unexpected: unexpected.slice(0, 10) },
+      { missing: [], unexpected: [] },
+      'inbound wamids in the database',
+    );
     assert.equal(storedInbound.size, expectedInbound.size);
 
-    const storedStatuses = new Set((await s.db('message_status_events').select('wamid', 'status')).map((r: { wamid: string; status: string }) => JSON.stringify([r.wamid, r.status])));
+    const storedStatuses = new Set(
+      (await s.db('message_status_events').select('wamid', 'status')).map((r: { wamid: string; status: string }) =>
+        JSON.stringify([r.wamid, r.status]),
+      ),
+    );
     assert.deepEqual(
-      { missing: [...expectedStatusEvents].filter((k) => !storedStatuses.has(k)).slice(0, 10), unexpected: [...storedStatuses].filter((k) => !expectedStatusEvents.has(k)).slice(0, 10) },
+      {
+        missing: [...expectedStatusEvents].filter((k) => !storedStatuses.has(k)).slice(0, 10),
+        unexpected: [...storedStatuses].filter((k) => !expectedStatusEvents.has(k)).slice(0, 10),
+      },
       { missing: [], unexpected: [] },
       'status events in the database',
     );
@@ -667,9 +835,12 @@ describe('webhook and API fuzz against the running service (seeded)', function (
       const { status, body } = await s.api(c.method, c.path, c.body);
       if (!byRoute.has(c.route)) byRoute.set(c.route, new Map());
       tally(byRoute.get(c.route)!, status);
-      if (status >= 500) failures.push(`${c.method} ${c.path} ${JSON.stringify(c.body.slice(0, 300))} → ${status} ${JSON.stringify(body).slice(0, 300)}`);
+      if (status >= 500)
+        failures.push(`${c.method} ${c.path} ${JSON.stringify(c.body.slice(0, 300))} → ${status} ${JSON.stringify(body).slice(0, 300)}`);
     });
-    console.log(`  API phase: ${cases.length} requests, statuses per route ${JSON.stringify(Object.fromEntries([...byRoute].map(([route, m]) => [route, Object.fromEntries(m)])))}`);
+    console.log(
+      `  API phase: ${cases.length} requests, statuses per route ${JSON.stringify(Object.fromEntries([...byRoute].map(([route, m]) => [route, Object.fromEntries(m)])))}`,
+    );
     assert.deepEqual(failures.slice(0, 10), [], `${failures.length} API answers were 5xx`);
   });
 

@@ -18,7 +18,7 @@ import { connectClient } from '../../src/temporal/client';
 import { type RunningDevServer, startDevServer } from '../../src/temporal/dev-server';
 import { freePort } from '../../src/ports';
 import { signWebhookBody } from '../../src/whatsapp/signature';
-import { conversationStateQuery } from '../../workflows/conversation/definitions';
+import { conversationStateQuery } from '../../workflows/conversation/contract';
 import { eventually } from '../support/conversation-harness';
 import { createTestDatabase, testLog } from '../support/environment';
 import { FakeGraphApi } from '../support/fake-graph-api';
@@ -54,15 +54,23 @@ describe('end to end: the worker process is killed while a timer is pending', fu
 
   /** Starts `src/main.ts <role>` as its own process and waits until it says it is running. */
   async function startProcess(role: ServiceProcess['role']): Promise<ServiceProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', role], { cwd: REPO_ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', role], {
+      cwd: REPO_ROOT,
+      env: childEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const output: string[] = [];
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
     const started: ServiceProcess = { role, child, output, exited };
     processes.push(started);
     child.stdout?.on('data', (d: Buffer) => output.push(d.toString()));
     child.stderr?.on('data', (d: Buffer) => output.push(d.toString()));
     const ready = await Promise.race([
-      eventually(async () => output.join('').includes(`Inbox Autopilot is running (${role})`), 120_000, `the ${role} process to start`).then(() => true),
+      eventually(async () => output.join('').includes(`Inbox Autopilot is running (${role})`), 120_000, `the ${role} process to start`).then(
+        () => true,
+      ),
       exited.then(() => false),
     ]);
     if (!ready) throw new Error(`the ${role} process exited during start:\n${output.join('').slice(-4000)}`);
@@ -122,13 +130,16 @@ describe('end to end: the worker process is killed while a timer is pending', fu
     }
     process.removeListener('exit', killAllNow);
     assert.deepEqual(failures, [], 'everything stopped');
-    for (const p of processes) assert.ok(p.child.exitCode !== null || p.child.signalCode !== null, `the ${p.role} process (pid ${p.child.pid}) has exited`);
+    for (const p of processes)
+      assert.ok(p.child.exitCode !== null || p.child.signalCode !== null, `the ${p.role} process (pid ${p.child.pid}) has exited`);
   });
 
   it('fires the R4 timer exactly once, from a new worker process, after the old one was SIGKILLed', async () => {
     await db('automation_settings').insert({
       phone_number_id: PHONE_NUMBER_ID,
-      settings: JSON.stringify({ unassignedReply: { enabled: true, delaySeconds: DELAY_SECONDS, message: { type: 'text', text: { body: DELAYED_REPLY } } } }),
+      settings: JSON.stringify({
+        unassignedReply: { enabled: true, delaySeconds: DELAY_SECONDS, message: { type: 'text', text: { body: DELAYED_REPLY } } },
+      }),
     });
     const body = JSON.stringify(textWebhook({ wamid: 'wamid.CRASH-1', from: CUSTOMER, body: 'is anyone there?', phoneNumberId: PHONE_NUMBER_ID }));
     const response = await fetch(`${apiUrl}/webhooks/whatsapp`, {
@@ -138,7 +149,11 @@ describe('end to end: the worker process is killed while a timer is pending', fu
     });
     assert.equal(response.status, 200);
 
-    const conversation = await eventually(() => db('conversations').where({ phone_number_id: PHONE_NUMBER_ID }).first(), 30_000, 'the conversation row');
+    const conversation = await eventually(
+      () => db('conversations').where({ phone_number_id: PHONE_NUMBER_ID }).first(),
+      30_000,
+      'the conversation row',
+    );
     const handle = client!.workflow.getHandle(conversation.workflow_id);
     // The conversation was routed (no agent: unassigned) and its R4 timer is armed.
     const state = await eventually(

@@ -2,17 +2,20 @@ import assert from 'node:assert/strict';
 import { createSendPacer } from '../../src/whatsapp/send-pacer';
 import { createTestDatabase } from '../support/environment';
 import type { Database } from '../../src/db/knex';
+import { createStore } from '../../src/store';
 
 describe('send pacing (real PostgreSQL)', () => {
   let db: Database;
   before(async () => {
     ({ db } = await createTestDatabase());
   });
+  /** Each pacer its own store, like separate worker replicas sharing one database. */
+  const slotStore = () => createStore(db).sendSlots;
 
   it('spreads concurrent sends of one number at its throughput, shared by every sender', async () => {
     // Two pacers stand for two worker replicas sharing one budget.
-    const replicaA = createSendPacer(db, { messagesPerSecondPerNumber: 100, contactIntervalMs: 0 });
-    const replicaB = createSendPacer(db, { messagesPerSecondPerNumber: 100, contactIntervalMs: 0 });
+    const replicaA = createSendPacer(slotStore(), { messagesPerSecondPerNumber: 100, contactIntervalMs: 0 });
+    const replicaB = createSendPacer(slotStore(), { messagesPerSecondPerNumber: 100, contactIntervalMs: 0 });
     const slots: number[] = [];
     const started = Date.now();
     await Promise.all(
@@ -33,14 +36,14 @@ describe('send pacing (real PostgreSQL)', () => {
   });
 
   it('keeps numbers independent', async () => {
-    const pacer = createSendPacer(db, { messagesPerSecondPerNumber: 10, contactIntervalMs: 0 });
+    const pacer = createSendPacer(slotStore(), { messagesPerSecondPerNumber: 10, contactIntervalMs: 0 });
     const started = Date.now();
     await Promise.all(['201', '202', '203', '204', '205'].map((n) => pacer.waitForSlot(n, 'c')));
     assert.ok(Date.now() - started < 90, 'one message on each of five numbers goes out at once');
   });
 
   it('spaces messages to the same contact, in the order they asked', async () => {
-    const pacer = createSendPacer(db, { messagesPerSecondPerNumber: 80, contactIntervalMs: 300 });
+    const pacer = createSendPacer(slotStore(), { messagesPerSecondPerNumber: 80, contactIntervalMs: 300 });
     const order: number[] = [];
     const times: number[] = [];
     for (let i = 0; i < 3; i++) {

@@ -91,7 +91,9 @@ interface ProtoJson {
   fromJson(type: unknown, json: unknown, options: { ignoreUnknownFields: boolean }): unknown;
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const protojson = require(require.resolve('protobufjs/ext/protojson', { paths: [path.dirname(require.resolve('@temporalio/proto/package.json'))] })) as ProtoJson;
+const protojson = require(
+  require.resolve('protobufjs/ext/protojson', { paths: [path.dirname(require.resolve('@temporalio/proto/package.json'))] }),
+) as ProtoJson;
 const historyType = (patchProtobufRoot(proto) as unknown as { lookupType(name: string): unknown }).lookupType('temporal.api.history.v1.History');
 
 /** The JSON text of a history, exactly as `historyToJSON` writes it. */
@@ -115,7 +117,9 @@ export function replayable(recorded: RecordedHistory): History {
 export function phoneNumberLikeStrings(value: unknown, allowed: ReadonlySet<string>): string[] {
   const found = new Set<string>();
   const visitString = (s: string) => {
-    for (const match of s.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '-').matchAll(/(?<![0-9a-z+])\+?\d{7,15}(?![0-9a-z])/gi)) {
+    for (const match of s
+      .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '-')
+      .matchAll(/(?<![0-9a-z+])\+?\d{7,15}(?![0-9a-z])/gi)) {
       if (!allowed.has(match[0].replace(/^\+/, ''))) found.add(match[0]);
     }
   };

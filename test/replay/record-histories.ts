@@ -37,15 +37,27 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { temporal } from '@temporalio/proto';
-import { createAssignmentStore } from '../../src/assignment/assignment-store';
-import { ASSIGNMENT_SWEEPER_WORKFLOW_ID } from '../../workflows/assignment-sweeper-workflow';
-import { conversationWorkflowId, customerMessageSignal, type CustomerMessageSignal } from '../../workflows/conversation/definitions';
+import { createAssignmentStore } from '../../src/store/assignment-store';
+import { ASSIGNMENT_SWEEPER_WORKFLOW_ID } from '../../workflows/assignment-sweeper/contract';
+import { conversationWorkflowId, customerMessageSignal, type CustomerMessageSignal } from '../../workflows/conversation/contract';
 import { csatRowId } from '../../workflows/rules/conversation-machine';
-import { settingsBroadcastWorkflowId } from '../../workflows/settings-broadcast-workflow';
-import { welcomeWorkflowId } from '../../workflows/welcome-workflow';
+import { settingsBroadcastWorkflowId } from '../../workflows/settings-broadcast/contract';
+import { welcomeWorkflowId } from '../../workflows/welcome/contract';
 import { createConversationHarness, eventually, PHONE_NUMBER_ID, type ConversationHarness } from '../support/conversation-harness';
 import { stopSharedEnvironment } from '../support/environment';
-import { HOUR, MINUTE, QUIET, SECOND, rulesKit, settings, text, type ConversationRow, type RulesKit, type SettingsPatch } from '../workflows/rules-helpers';
+import {
+  HOUR,
+  MINUTE,
+  QUIET,
+  SECOND,
+  isIdle,
+  rulesKit,
+  settings,
+  text,
+  type ConversationRow,
+  type RulesKit,
+  type SettingsPatch,
+} from '../workflows/rules-helpers';
 import { HISTORIES_DIR, TEST_PHONE_NUMBER_IDS, historyToJSON, phoneNumberLikeStrings, type RecordedHistory } from './histories';
 
 const PN = PHONE_NUMBER_ID;
@@ -84,7 +96,11 @@ async function reminderStart(k: RulesKit, row: ConversationRow): Promise<number>
 
 /** Polls a workflow until it has closed (`result()` would let the server skip time meanwhile). */
 async function completed(c: Context, workflowId: string): Promise<void> {
-  await eventually(async () => (await c.h.env.client.workflow.getHandle(workflowId).describe()).status.name === 'COMPLETED', 15_000, `${workflowId} to complete`);
+  await eventually(
+    async () => (await c.h.env.client.workflow.getHandle(workflowId).describe()).status.name === 'COMPLETED',
+    15_000,
+    `${workflowId} to complete`,
+  );
 }
 
 /** Two contacts and one agent with room for one: the first is assigned, the second queued. */
@@ -110,7 +126,8 @@ async function botConversation(c: Context, label: string): Promise<ConversationR
 const SCENARIOS: Scenario[] = [
   {
     name: 'queue-lifecycle',
-    covers: 'R3 assign and queue, R5 queue reply, agent reply and close, R10 survey, R6 drain by close (signal to another conversation), R7 reminder, R9 auto-close, R10 survey',
+    covers:
+      'R3 assign and queue, R5 queue reply, agent reply and close, R10 survey, R6 drain by close (signal to another conversation), R7 reminder, R9 auto-close, R10 survey',
     async run(c) {
       await c.configure({
         queueReply: { enabled: true, message: QUEUED },
@@ -184,7 +201,15 @@ const SCENARIOS: Scenario[] = [
     async run(c) {
       await c.configure({ welcome: { enabled: true, message: WELCOME } });
       await c.k.customerOpensChat(contact('opens-chat'), PN);
-      const contactId = await eventually<string>(async () => (await c.h.db('contacts').where({ phone_number_id: PN, identity_key: contact('opens-chat') }).first('id'))?.id);
+      const contactId = await eventually<string>(
+        async () =>
+          (
+            await c.h
+              .db('contacts')
+              .where({ phone_number_id: PN, identity_key: contact('opens-chat') })
+              .first('id')
+          )?.id,
+      );
       const workflowId = welcomeWorkflowId(PN, contactId);
       await completed(c, workflowId);
       assert.equal((await c.k.outboundToContact(contact('opens-chat'), PN, 'welcome'))[0].status, 'accepted');
@@ -233,7 +258,10 @@ const SCENARIOS: Scenario[] = [
     async run(c) {
       await c.configure({ reminder: { enabled: true, waitMinutes: 10, message: REMINDER } });
       await c.k.addAgent('alice', PN);
-      const [{ id: contactId }] = await c.h.db('contacts').insert({ phone_number_id: PN, identity_key: contact('long'), user_id: contact('long') }).returning('id');
+      const [{ id: contactId }] = await c.h
+        .db('contacts')
+        .insert({ phone_number_id: PN, identity_key: contact('long'), user_id: contact('long') })
+        .returning('id');
       let n = 0;
       const message = async (): Promise<CustomerMessageSignal> => {
         const i = n++;
@@ -333,7 +361,10 @@ const SCENARIOS: Scenario[] = [
       const { second } = await oneAssignedOneQueued(c);
       // A drain that committed, but whose process died before telling the conversation.
       await c.h.db('agents').where({ id: 'alice' }).update({ reception_limit: 2 });
-      assert.deepEqual((await createAssignmentStore(c.h.db).drainForAgent('alice')).map((a) => a.conversationId), [second.id]);
+      assert.deepEqual(
+        (await createAssignmentStore(c.h.db).drainForAgent('alice')).map((a) => a.conversationId),
+        [second.id],
+      );
       // The sweeper judges an outbox row's age by the database clock, which time skipping
       // does not move: date the lost drain a minute back, as if that much real time had passed.
       await c.h.db('assignment_outbox').update({ created_at: c.h.db.raw(`now() - interval '1 minute'`) });
@@ -390,7 +421,9 @@ function fileName(scenario: string, part: string | undefined, tag: string | null
 /** Files a scenario wrote before (with this tag): `<scenario>.json` and `<scenario>--*.json`. */
 function existingFiles(scenario: string, tag: string | null): string[] {
   const suffix = `${tag ? `@${tag}` : ''}.json`;
-  return readdirSync(HISTORIES_DIR).filter((f) => f.endsWith(suffix) && !(tag === null && f.includes('@')) && (f === `${scenario}${suffix}` || f.startsWith(`${scenario}--`)));
+  return readdirSync(HISTORIES_DIR).filter(
+    (f) => f.endsWith(suffix) && !(tag === null && f.includes('@')) && (f === `${scenario}${suffix}` || f.startsWith(`${scenario}--`)),
+  );
 }
 
 function codeVersion(): string {
@@ -400,22 +433,6 @@ function codeVersion(): string {
   } catch {
     return 'unknown';
   }
-}
-
-type Event = temporal.api.history.v1.IHistoryEvent;
-
-/** No workflow task and no activity is scheduled without having finished. */
-function isIdle(events: Event[]): boolean {
-  let workflowTasks = 0;
-  const activities = new Set<string>();
-  for (const e of events) {
-    if (e.workflowTaskScheduledEventAttributes) workflowTasks += 1;
-    if (e.workflowTaskCompletedEventAttributes || e.workflowTaskFailedEventAttributes || e.workflowTaskTimedOutEventAttributes) workflowTasks -= 1;
-    if (e.activityTaskScheduledEventAttributes) activities.add(String(e.eventId));
-    const done = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
-    if (done) activities.delete(String(done.scheduledEventId));
-  }
-  return workflowTasks === 0 && activities.size === 0;
 }
 
 async function main(): Promise<void> {
@@ -464,7 +481,11 @@ async function main(): Promise<void> {
           const runPart = runs.length > 1 ? [part, `run-${i + 1}`].filter(Boolean).join('--') : part;
           const name = fileName(scenario.name, runPart, options.tag).replace(/\.json$/, '');
           const failed = events.find((e) => e.workflowTaskFailedEventAttributes);
-          assert.equal(failed, undefined, `${name}: a workflow task failed while recording: ${JSON.stringify(failed?.workflowTaskFailedEventAttributes?.failure?.message)}`);
+          assert.equal(
+            failed,
+            undefined,
+            `${name}: a workflow task failed while recording: ${JSON.stringify(failed?.workflowTaskFailedEventAttributes?.failure?.message)}`,
+          );
           const content: RecordedHistory = {
             name,
             workflowType: events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ?? 'unknown',
@@ -476,7 +497,11 @@ async function main(): Promise<void> {
           };
           const leaked = phoneNumberLikeStrings(content, TEST_PHONE_NUMBER_IDS);
           assert.deepEqual(leaked, [], `${name}: phone-number-like strings that are not test data`);
-          pending.push({ file: `${name}.json`, content: `${JSON.stringify(content, null, 2)}\n`, summary: `${content.workflowType}, ${events.length} events, ${run.status}` });
+          pending.push({
+            file: `${name}.json`,
+            content: `${JSON.stringify(content, null, 2)}\n`,
+            summary: `${content.workflowType}, ${events.length} events, ${run.status}`,
+          });
         });
       };
 
@@ -493,7 +518,9 @@ async function main(): Promise<void> {
         await h.close();
       }
       // Written only once the whole scenario succeeded: no half-recorded scenario on disk.
-      for (const f of existing) if (!pending.some((p) => p.file === f)) console.log(`  stale   ${f} (not written by this scenario any more; delete it if no run of its code can be open)`);
+      for (const f of existing)
+        if (!pending.some((p) => p.file === f))
+          console.log(`  stale   ${f} (not written by this scenario any more; delete it if no run of its code can be open)`);
       for (const p of pending) {
         writeFileSync(path.join(HISTORIES_DIR, p.file), p.content);
         written += 1;
@@ -504,8 +531,13 @@ async function main(): Promise<void> {
   } finally {
     await stopSharedEnvironment();
   }
-  console.log(`${written} histories written to ${path.relative(process.cwd(), HISTORIES_DIR)} from ${recordedFrom} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  if (existsSync(HISTORIES_DIR)) console.log(`${readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).length} histories in the directory; replay them: npm run test:replay`);
+  console.log(
+    `${written} histories written to ${path.relative(process.cwd(), HISTORIES_DIR)} from ${recordedFrom} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+  if (existsSync(HISTORIES_DIR))
+    console.log(
+      `${readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).length} histories in the directory; replay them: npm run test:replay`,
+    );
 }
 
 main().then(

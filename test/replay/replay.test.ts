@@ -34,11 +34,17 @@ describe('recorded workflow histories replay on the current workflow code', func
     assert.ok(workflowTypes.length > 0, 'workflows/index.ts exports workflow functions');
     const recorded = new Set(files.map((f) => loadHistory(f).workflowType));
     const missing = workflowTypes.filter((t) => !recorded.has(t));
-    assert.deepEqual(missing, [], `workflow types with no recorded history: ${missing.join(', ')}; add a scenario to test/replay/record-histories.ts`);
+    assert.deepEqual(
+      missing,
+      [],
+      `workflow types with no recorded history: ${missing.join(', ')}; add a scenario to test/replay/record-histories.ts`,
+    );
   });
 
   it('when the histories are read, then none holds a phone-number-like string beyond the test data', () => {
-    const leaks = files.map((f) => ({ file: f, found: phoneNumberLikeStrings(loadHistory(f), TEST_PHONE_NUMBER_IDS) })).filter((l) => l.found.length > 0);
+    const leaks = files
+      .map((f) => ({ file: f, found: phoneNumberLikeStrings(loadHistory(f), TEST_PHONE_NUMBER_IDS) }))
+      .filter((l) => l.found.length > 0);
     assert.deepEqual(leaks, [], 'histories are committed: they must hold test data only');
   });
 

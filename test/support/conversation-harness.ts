@@ -4,8 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createAssignmentStore } from '../../src/assignment/assignment-store';
 import type { Database } from '../../src/db/knex';
+import { createStore, type Store } from '../../src/store';
 import { createWebhookIntake, type WebhookIntake } from '../../src/inbound/webhook-intake';
 import { createGraphClient } from '../../src/whatsapp/graph-client';
 import { createSendPacer } from '../../src/whatsapp/send-pacer';
@@ -19,7 +19,9 @@ export const PHONE_NUMBER_ID = '106540352242922';
 
 export interface ConversationHarness {
   env: TestWorkflowEnvironment;
+  /** For assertions; the code under test reaches it only through `store`. */
   db: Database;
+  store: Store;
   graph: FakeGraphApi;
   intake: WebhookIntake;
   taskQueue: string;
@@ -36,8 +38,15 @@ export async function createConversationHarness(): Promise<ConversationHarness> 
   const [env, bundle, { db }] = await Promise.all([timeSkippingEnvironment(), workflowBundle(), createTestDatabase()]);
   const graph = await new FakeGraphApi().start();
   const taskQueue = `test-${randomUUID()}`;
-  const graphClient = createGraphClient({ apiBaseUrl: graph.url, apiVersion: 'v23.0', accessToken: 'test-token', messagesPerSecond: 80, contactIntervalMs: 0 });
-  const intake = createWebhookIntake({ db, temporal: env.client, taskQueue, log: testLog });
+  const graphClient = createGraphClient({
+    apiBaseUrl: graph.url,
+    apiVersion: 'v23.0',
+    accessToken: 'test-token',
+    messagesPerSecond: 80,
+    contactIntervalMs: 0,
+  });
+  const store = createStore(db);
+  const intake = createWebhookIntake({ store, temporal: env.client, taskQueue, log: testLog });
   // A Worker runs once; each `run` gets a fresh one on the same task queue.
   const newWorker = () =>
     createWorker({
@@ -46,12 +55,18 @@ export async function createConversationHarness(): Promise<ConversationHarness> 
       taskQueue,
       workflowBundle: bundle,
       // No pair pacing here: rule tests would wait 6 real seconds between messages.
-      deps: { db, assignments: createAssignmentStore(db), graph: graphClient, pacer: createSendPacer(db, { messagesPerSecondPerNumber: 1000, contactIntervalMs: 0 }), log: testLog },
+      deps: {
+        store,
+        graph: graphClient,
+        pacer: createSendPacer(store.sendSlots, { messagesPerSecondPerNumber: 1000, contactIntervalMs: 0 }),
+        log: testLog,
+      },
     });
   let wamidCounter = 0;
   const harness: ConversationHarness = {
     env,
     db,
+    store,
     graph,
     intake,
     taskQueue,
@@ -65,10 +80,7 @@ export async function createConversationHarness(): Promise<ConversationHarness> 
       return wamid;
     },
     async saveSettings(settings, phoneNumberId = PHONE_NUMBER_ID) {
-      await db('automation_settings')
-        .insert({ phone_number_id: phoneNumberId, settings: JSON.stringify(withDefaults(settings)) })
-        .onConflict('phone_number_id')
-        .merge();
+      await store.settings.put(phoneNumberId, withDefaults(settings));
     },
     async close() {
       await graph.stop();
@@ -79,7 +91,11 @@ export async function createConversationHarness(): Promise<ConversationHarness> 
 }
 
 /** An inbound customer text as the webhook parser would produce it. */
-export function inboundTextEvent(contactKey: string, body: string, options: { wamid: string; sentAt: number; phoneNumberId?: string; profileName?: string }): InboundMessageEvent {
+export function inboundTextEvent(
+  contactKey: string,
+  body: string,
+  options: { wamid: string; sentAt: number; phoneNumberId?: string; profileName?: string },
+): InboundMessageEvent {
   return {
     kind: 'message',
     phoneNumberId: options.phoneNumberId ?? PHONE_NUMBER_ID,

@@ -82,7 +82,11 @@ export class FakeGraphApi {
       const to = (request.body.to as string | undefined) ?? (request.body.recipient as string | undefined) ?? '';
       return {
         status: 200,
-        body: { messaging_product: 'whatsapp', contacts: [{ input: to, wa_id: to.replace(/^\+/, '') }], messages: [{ id: `wamid.FAKE${++this.counter}` }] },
+        body: {
+          messaging_product: 'whatsapp',
+          contacts: [{ input: to, wa_id: to.replace(/^\+/, '') }],
+          messages: [{ id: `wamid.FAKE${++this.counter}` }],
+        },
       };
     }
     if (request.path.endsWith('/conversational_automation')) return { status: 200, body: { success: true } };
@@ -92,5 +96,16 @@ export class FakeGraphApi {
 
 /** A Graph error body as Meta sends it. */
 export function graphError(code: number, message = 'error', details = ''): { status: number; body: unknown } {
-  return { status: 400, body: { error: { message: `(#${code}) ${message}`, type: 'OAuthException', code, error_data: { messaging_product: 'whatsapp', details }, fbtrace_id: 'AbC' } } };
+  return {
+    status: 400,
+    body: {
+      error: {
+        message: `(#${code}) ${message}`,
+        type: 'OAuthException',
+        code,
+        error_data: { messaging_product: 'whatsapp', details },
+        fbtrace_id: 'AbC',
+      },
+    },
+  };
 }

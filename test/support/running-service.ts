@@ -93,7 +93,14 @@ export async function startServiceUnderTest(): Promise<ServiceUnderTest> {
 }
 
 /** A text message webhook as Meta sends it. */
-export function textWebhook(options: { wamid: string; from: string; body: string; phoneNumberId?: string; timestamp?: number; name?: string }): object {
+export function textWebhook(options: {
+  wamid: string;
+  from: string;
+  body: string;
+  phoneNumberId?: string;
+  timestamp?: number;
+  name?: string;
+}): object {
   return {
     object: 'whatsapp_business_account',
     entry: [
@@ -106,7 +113,15 @@ export function textWebhook(options: { wamid: string; from: string; body: string
               messaging_product: 'whatsapp',
               metadata: { display_phone_number: '15550000000', phone_number_id: options.phoneNumberId ?? '106540352242922' },
               contacts: [{ profile: { name: options.name ?? 'E2E Customer' }, wa_id: options.from }],
-              messages: [{ from: options.from, id: options.wamid, timestamp: String(options.timestamp ?? Math.floor(Date.now() / 1000)), type: 'text', text: { body: options.body } }],
+              messages: [
+                {
+                  from: options.from,
+                  id: options.wamid,
+                  timestamp: String(options.timestamp ?? Math.floor(Date.now() / 1000)),
+                  type: 'text',
+                  text: { body: options.body },
+                },
+              ],
             },
           },
         ],

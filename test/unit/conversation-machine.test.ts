@@ -15,22 +15,22 @@ import {
   type ConversationCommand,
   type ConversationEvent,
   type ConversationState,
-  HOUR,
-  MINUTE,
-  SERVICE_WINDOW_MS,
   csatRowId,
   dueTimers,
   initialState,
-  isWithinServiceWindow,
+  judgeRequest,
   nextDeadline,
+  openConversation,
+  REQUEST_ALLOWED_IN,
+  type ConversationRequest,
   parseCsatRowId,
   step,
 } from '../../workflows/rules/conversation-machine';
+import { HOUR, MINUTE, SECOND, SERVICE_WINDOW_MS, isWithinServiceWindow } from '../../workflows/rules/vocabulary';
 
 // ---------------------------------------------------------------------------------------
 // Fixtures
 
-const SECOND = 1_000;
 /** Monday 2 March 2026, 09:00 UTC: the moment the first message is processed. */
 const T0 = Date.UTC(2026, 2, 2, 9, 0, 0);
 const CONVERSATION_ID = '5b0f2a64-3c1e-4d8a-9f7b-2e6c1a9d4b83';
@@ -114,16 +114,25 @@ class Conversation {
   private messageCounter = 0;
 
   /**
-   * Opens the conversation the way the workflow does: initial state, then the first
-   * customer message is applied, then the route command is carried out (by `routed`).
+   * Opens the conversation with the machine's own opening sequence, as the workflow does:
+   * the first customer message's commands, then routing (carried on by `routed`).
    */
   constructor(settings: AutomationSettings, first: FirstMessage = {}) {
     const at = first.at ?? T0;
     this.now = at;
-    const opened = initialState({ conversationId: CONVERSATION_ID, phoneNumberId: '106540352242922', contactId: 'contact-1', settings, now: at });
-    this.state = opened.state;
-    this.firstMessageCommands = this.customerSays(at, first);
-    for (const command of opened.commands) this.log.push({ at, command });
+    const opening = openConversation(
+      { conversationId: CONVERSATION_ID, phoneNumberId: '106540352242922', contactId: 'contact-1', settings, now: at },
+      {
+        messageId: first.messageId ?? `msg-${++this.messageCounter}`,
+        sentAt: first.sentAt ?? at,
+        opensServiceWindow: first.opensServiceWindow ?? true,
+        isFirstContact: first.isFirstContact ?? false,
+      },
+      at,
+    );
+    this.state = opening.state;
+    this.firstMessageCommands = opening.onFirstMessage;
+    for (const command of [...opening.onFirstMessage, ...opening.routing]) this.log.push({ at, command });
   }
 
   apply(event: ConversationEvent, at: number = this.now): ConversationCommand[] {
@@ -222,7 +231,13 @@ describe('conversation machine (SPEC §3)', () => {
   describe('opening and routing (R3, as the machine sees it)', () => {
     for (const mode of ['auto', 'manual', 'bot'] as const) {
       it(`asks to route the new conversation in the number's mode (${mode})`, () => {
-        const opened = initialState({ conversationId: CONVERSATION_ID, phoneNumberId: 'p', contactId: 'c', settings: settingsWith({ routing: { mode } }), now: T0 });
+        const opened = initialState({
+          conversationId: CONVERSATION_ID,
+          phoneNumberId: 'p',
+          contactId: 'c',
+          settings: settingsWith({ routing: { mode } }),
+          now: T0,
+        });
         assert.deepEqual(opened.commands, [{ type: 'route', mode }]);
         assert.equal(opened.state.status, 'routing');
         assert.equal(opened.state.agentId, null);
@@ -265,7 +280,9 @@ describe('conversation machine (SPEC §3)', () => {
 
   describe('R1 welcome message', () => {
     it('greets a contact never seen before on their first message, before anything else', () => {
-      const c = new Conversation(settingsWith({ welcome: { enabled: true }, unassignedReply: { enabled: true, delaySeconds: 0 } }), { isFirstContact: true });
+      const c = new Conversation(settingsWith({ welcome: { enabled: true }, unassignedReply: { enabled: true, delaySeconds: 0 } }), {
+        isFirstContact: true,
+      });
       assert.deepEqual(c.firstMessageCommands, [{ type: 'send_automation', automation: 'welcome', message: WELCOME }]);
       c.routed('unassigned', T0 + SECOND);
       // The workflow applies the first message before it carries out the route command.
@@ -273,7 +290,11 @@ describe('conversation machine (SPEC §3)', () => {
     });
 
     it('greets first contact whatever the routing outcome (assigned, queued, bot)', () => {
-      for (const [mode, status] of [['auto', 'assigned'], ['auto', 'queued'], ['bot', 'bot']] as const) {
+      for (const [mode, status] of [
+        ['auto', 'assigned'],
+        ['auto', 'queued'],
+        ['bot', 'bot'],
+      ] as const) {
         const c = new Conversation(settingsWith({ routing: { mode }, welcome: { enabled: true } }), { isFirstContact: true });
         c.routed(status, T0 + SECOND);
         assert.equal(c.loggedNames[0], 'send welcome', `${mode}/${status}`);
@@ -313,7 +334,11 @@ describe('conversation machine (SPEC §3)', () => {
       c.customerSays(T0 + 10 * SECOND, { messageId: 'wamid-2' });
       c.agentReplies(T0 + MINUTE);
       const before = c.state;
-      const result = step(before, { type: 'customer_message', messageId: 'wamid-2', sentAt: T0 + 10 * SECOND, opensServiceWindow: true, isFirstContact: false }, T0 + 2 * MINUTE);
+      const result = step(
+        before,
+        { type: 'customer_message', messageId: 'wamid-2', sentAt: T0 + 10 * SECOND, opensServiceWindow: true, isFirstContact: false },
+        T0 + 2 * MINUTE,
+      );
       assert.deepEqual(result.commands, []);
       assert.deepEqual(result.state, before);
     });
@@ -605,7 +630,10 @@ describe('conversation machine (SPEC §3)', () => {
       }
       const bot = new Conversation(settingsWith({ routing: { mode: 'bot' }, reminder: { enabled: true, waitMinutes: 1 } }));
       bot.routed('bot', T0 + SECOND);
-      assert.deepEqual(dueTimers(bot.state).map((t) => t.rule), ['bot_timeout']);
+      assert.deepEqual(
+        dueTimers(bot.state).map((t) => t.rule),
+        ['bot_timeout'],
+      );
     });
 
     it('is not sent when disabled', () => {
@@ -699,7 +727,11 @@ describe('conversation machine (SPEC §3)', () => {
     });
 
     it('is never auto-closed by R9 nor reminded by R7: the only timer is the fixed 10 minutes', () => {
-      const c = bot({ reminder: { enabled: true, waitMinutes: 1 }, autoClose: { enabled: true, afterMinutes: 1 }, unassignedReply: { enabled: true } });
+      const c = bot({
+        reminder: { enabled: true, waitMinutes: 1 },
+        autoClose: { enabled: true, afterMinutes: 1 },
+        unassignedReply: { enabled: true },
+      });
       c.customerSays(T0 + MINUTE);
       c.botReplies(T0 + 2 * MINUTE);
       assert.deepEqual(c.runUntil(T0 + HOUR), [{ at: T0 + 12 * MINUTE, what: 'close bot_timeout' }]);
@@ -871,8 +903,14 @@ describe('conversation machine (SPEC §3)', () => {
         rows.map((r) => parseCsatRowId(r.id)),
         [5, 4, 3, 2, 1].map((score) => ({ conversationId: CONVERSATION_ID, score })),
       );
-      assert.deepEqual(rows.map((r) => r.id), [5, 4, 3, 2, 1].map((score) => csatRowId(CONVERSATION_ID, score)));
-      assert.deepEqual(CSAT_OPTIONS.map((o) => o.score), [5, 4, 3, 2, 1]);
+      assert.deepEqual(
+        rows.map((r) => r.id),
+        [5, 4, 3, 2, 1].map((score) => csatRowId(CONVERSATION_ID, score)),
+      );
+      assert.deepEqual(
+        CSAT_OPTIONS.map((o) => o.score),
+        [5, 4, 3, 2, 1],
+      );
       // Within the list limits of SPEC §4.
       assert.equal(new Set(rows.map((r) => r.id)).size, 5);
       for (const r of rows) {
@@ -970,7 +1008,7 @@ describe('conversation machine (SPEC §3)', () => {
       const c = assignedConversation({ csat: { enabled: true } });
       c.customerSays(T0 + 20 * HOUR, { opensServiceWindow: false });
       assert.equal(c.state.lastCustomerMessageAt, T0);
-      assert.equal(isWithinServiceWindow(c.state, T0 + SERVICE_WINDOW_MS + 1), false);
+      assert.equal(isWithinServiceWindow(c.state.lastCustomerMessageAt, T0 + SERVICE_WINDOW_MS + 1), false);
       assert.deepEqual(names(c.close('agent', T0 + SERVICE_WINDOW_MS + 1)), ['close agent', 'skip csat']);
     });
 
@@ -1002,7 +1040,11 @@ describe('conversation machine (SPEC §3)', () => {
   describe('R12 settings changes apply to open conversations', () => {
     it('a longer reminder wait moves the deadline from the same starting moment', () => {
       const c = assignedConversation({ reminder: { enabled: true, waitMinutes: 5 } });
-      assert.deepEqual(c.changeSettings({ reminder: { enabled: true, waitMinutes: 10 } }, T0 + 2 * MINUTE), [], 'a settings change commands nothing by itself');
+      assert.deepEqual(
+        c.changeSettings({ reminder: { enabled: true, waitMinutes: 10 } }, T0 + 2 * MINUTE),
+        [],
+        'a settings change commands nothing by itself',
+      );
       assert.equal(c.deadline, T0 + SECOND + 10 * MINUTE);
       assert.deepEqual(c.runUntil(T0 + HOUR), [{ at: T0 + SECOND + 10 * MINUTE, what: 'send reminder' }]);
     });
@@ -1077,13 +1119,136 @@ describe('conversation machine (SPEC §3)', () => {
       const updated = text('Still with us? Ada will answer shortly.');
       c.changeSettings({ reminder: { enabled: true, waitMinutes: 5, message: updated } }, T0 + MINUTE);
       assert.deepEqual(c.runUntil(T0 + HOUR).length, 1);
-      assert.deepEqual(find(c.log.map((l) => l.command), 'send_automation').message, updated);
+      assert.deepEqual(
+        find(
+          c.log.map((l) => l.command),
+          'send_automation',
+        ).message,
+        updated,
+      );
     });
 
     it('turning the survey on while a conversation is open applies at its close', () => {
       const c = assignedConversation({ csat: { enabled: false } });
       c.changeSettings({ csat: { enabled: true } }, T0 + MINUTE);
       assert.deepEqual(names(c.close('agent', T0 + 10 * MINUTE)), ['close agent', 'send csat']);
+    });
+  });
+
+  describe('conversation actions: who may do what in which status (SPEC §6)', () => {
+    const REQUESTS: ConversationRequest[] = [
+      { type: 'claim', agentId: AGENT_A },
+      { type: 'assign', agentId: AGENT_A },
+      { type: 'agent_reply', agentId: AGENT_A, message: AGENT_TEXT },
+      { type: 'close', agentId: AGENT_A },
+      { type: 'close', agentId: null },
+      { type: 'bot_reply', message: BOT_TEXT },
+      { type: 'bot_handover' },
+      { type: 'bot_complete' },
+    ];
+    const inStatus = (status: 'bot' | 'unassigned' | 'queued' | 'assigned', agentId: string | null = status === 'assigned' ? AGENT_A : null) => {
+      const c = new Conversation(settingsWith());
+      c.routed(status, T0, agentId);
+      return c.state;
+    };
+    const label = (r: ConversationRequest) => `${r.type}${'agentId' in r ? (r.agentId ? ' by an agent' : ' by an admin') : ''}`;
+
+    for (const status of ['bot', 'unassigned', 'queued', 'assigned'] as const) {
+      for (const request of REQUESTS) {
+        const allowedHere = REQUEST_ALLOWED_IN[request.type].includes(status);
+        it(`when a conversation is ${status}, then ${label(request)} is ${allowedHere ? 'not refused by its status' : 'refused, naming the status'}`, () => {
+          const verdict = judgeRequest(inStatus(status), CONVERSATION_ID, request);
+          if (!allowedHere) {
+            assert.deepEqual(verdict, {
+              verdict: 'refused',
+              reason: `the conversation is ${status}, not ${REQUEST_ALLOWED_IN[request.type].join(' or ')}`,
+            });
+          } else {
+            assert.ok(verdict.verdict !== 'refused' || !verdict.reason.startsWith(`the conversation is ${status}`), JSON.stringify(verdict));
+          }
+        });
+      }
+    }
+
+    it('when the conversation is closed, named by an older id or not opened, then every action is refused as closed', () => {
+      const closed = new Conversation(settingsWith());
+      closed.routed('assigned', T0);
+      closed.close('agent', T0 + SECOND);
+      for (const request of REQUESTS) {
+        for (const [state, id] of [
+          [closed.state, CONVERSATION_ID],
+          [inStatus('assigned'), '00000000-0000-4000-8000-000000000000'],
+          [null, CONVERSATION_ID],
+        ] as const) {
+          assert.deepEqual(judgeRequest(state, id, request), { verdict: 'refused', reason: 'the conversation is closed' }, label(request));
+        }
+      }
+    });
+
+    it('when routing is under way, then every action waits for its outcome', () => {
+      const c = new Conversation(settingsWith());
+      assert.equal(c.state.status, 'routing');
+      for (const request of REQUESTS) assert.deepEqual(judgeRequest(c.state, CONVERSATION_ID, request), { verdict: 'wait' }, label(request));
+    });
+
+    it('when another agent holds the conversation, then an agent may neither reply nor close, and an admin may close', () => {
+      const state = inStatus('assigned', AGENT_B);
+      for (const request of [REQUESTS[2], REQUESTS[3]]) {
+        assert.deepEqual(judgeRequest(state, CONVERSATION_ID, request), {
+          verdict: 'refused',
+          reason: `the conversation is assigned to ${AGENT_B}, not ${AGENT_A}`,
+        });
+      }
+      assert.deepEqual(judgeRequest(state, CONVERSATION_ID, { type: 'close', agentId: null }), { verdict: 'allowed' });
+      assert.deepEqual(judgeRequest(state, CONVERSATION_ID, { type: 'assign', agentId: AGENT_A }), { verdict: 'allowed' }, 'an admin transfers');
+    });
+
+    it('when the agent holds the conversation, then they may reply and close', () => {
+      for (const request of [REQUESTS[2], REQUESTS[3]])
+        assert.deepEqual(judgeRequest(inStatus('assigned'), CONVERSATION_ID, request), { verdict: 'allowed' });
+    });
+
+    it('when an agent acts on a waiting conversation, then the database is asked whether it is already theirs', () => {
+      for (const status of ['queued', 'unassigned'] as const) {
+        for (const request of [REQUESTS[2], REQUESTS[3]]) {
+          assert.deepEqual(
+            judgeRequest(inStatus(status), CONVERSATION_ID, request),
+            { verdict: 'confirm_assignment', agentId: AGENT_A },
+            `${status} ${label(request)}`,
+          );
+        }
+      }
+    });
+
+    it('when an agent closes a bot conversation, then it is refused: only an admin or the bot ends it', () => {
+      const verdict = judgeRequest(inStatus('bot'), CONVERSATION_ID, { type: 'close', agentId: AGENT_A });
+      assert.equal(verdict.verdict, 'refused');
+      assert.deepEqual(judgeRequest(inStatus('bot'), CONVERSATION_ID, { type: 'close', agentId: null }), { verdict: 'allowed' });
+    });
+  });
+
+  describe('the opening sequence', () => {
+    it('when a conversation opens with a first message from a new contact, then the welcome comes before routing', () => {
+      const opening = openConversation(
+        { conversationId: CONVERSATION_ID, phoneNumberId: 'p', contactId: 'c', settings: settingsWith({ welcome: { enabled: true } }), now: T0 },
+        { messageId: 'm1', sentAt: T0, opensServiceWindow: true, isFirstContact: true },
+        T0 + SECOND,
+      );
+      assert.deepEqual(names(opening.onFirstMessage), ['send welcome']);
+      assert.deepEqual(names(opening.routing), ['route auto']);
+      assert.equal(opening.state.status, 'routing');
+      assert.equal(opening.state.unansweredSince, T0 + SECOND, 'R7 counts from the first message');
+      assert.equal(opening.state.openedAt, T0);
+    });
+
+    it('when a conversation opens without a message, then it only routes', () => {
+      const opening = openConversation(
+        { conversationId: CONVERSATION_ID, phoneNumberId: 'p', contactId: 'c', settings: settingsWith({ routing: { mode: 'bot' } }), now: T0 },
+        null,
+        T0,
+      );
+      assert.deepEqual([names(opening.onFirstMessage), names(opening.routing)], [[], ['route bot']]);
+      assert.equal(opening.state.unansweredSince, null);
     });
   });
 

@@ -20,7 +20,10 @@ describe('docker-compose.yml', () => {
     const compose = parse(readFileSync(file, 'utf8'), { merge: true });
     for (const role of ['worker', 'api']) {
       const environment = Object.fromEntries(
-        Object.entries(compose.services[role].environment as Record<string, string>).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')]),
+        Object.entries(compose.services[role].environment as Record<string, string>).map(([k, v]) => [
+          k,
+          String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1'),
+        ]),
       );
       const env = loadEnv(environment);
       assert.equal(env.TEMPORAL_ADDRESS, 'temporal:7233');

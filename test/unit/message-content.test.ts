@@ -163,10 +163,7 @@ describe('message content validator', () => {
       expectIssue(media('image', { id: '1', capton: 'x' }), 'message.image.capton', 'unknown field');
       expectIssue(buttonMessage({ fotter: { text: 'x' } }), 'message.interactive.fotter', 'unknown field');
       const issues = issuesOf({ ...text('hi'), messaging_product: 'whatsapp', recipient_type: 'individual' });
-      assert.deepEqual(
-        issues.map((i) => i.field).sort(),
-        ['message.messaging_product', 'message.recipient_type'],
-      );
+      assert.deepEqual(issues.map((i) => i.field).sort(), ['message.messaging_product', 'message.recipient_type']);
     });
 
     it('rejects a type whose payload sits under another key', () => {
@@ -218,7 +215,15 @@ describe('message content validator', () => {
         });
 
         it('rejects relative, non-URL, other-scheme and space-containing links', () => {
-          for (const link of ['/files/a.png', 'example.com/a.png', 'ftp://example.com/a', 'https:/a.png', 'https://exa mple.com/a', ' https://example.com/a', '']) {
+          for (const link of [
+            '/files/a.png',
+            'example.com/a.png',
+            'ftp://example.com/a',
+            'https:/a.png',
+            'https://exa mple.com/a',
+            ' https://example.com/a',
+            '',
+          ]) {
             expectIssue(media(type, { link }), `message.${type}.link`, 'absolute https URL');
           }
         });
@@ -241,7 +246,14 @@ describe('message content validator', () => {
 
   describe('interactive', () => {
     it('rejects an unknown interactive type', () => {
-      expectIssue({ type: 'interactive', interactive: { type: 'carousel' } }, 'message.interactive.type', '"carousel"', '"button"', '"list"', '"cta_url"');
+      expectIssue(
+        { type: 'interactive', interactive: { type: 'carousel' } },
+        'message.interactive.type',
+        '"carousel"',
+        '"button"',
+        '"list"',
+        '"cta_url"',
+      );
     });
 
     describe('reply buttons', () => {
@@ -282,9 +294,7 @@ describe('message content validator', () => {
 
       it('rejects duplicate ids at the repeat', () => {
         const issues = issuesOf(buttonMessage({ action: { buttons: [reply('A', 'same'), reply('B', 'x'), reply('C', 'same')] } }));
-        assert.deepEqual(issues, [
-          { field: 'message.interactive.action.buttons[2].reply.id', message: 'must be unique ("same" appears twice)' },
-        ]);
+        assert.deepEqual(issues, [{ field: 'message.interactive.action.buttons[2].reply.id', message: 'must be unique ("same" appears twice)' }]);
       });
 
       it('accepts emoji in a title', () => {
@@ -324,7 +334,11 @@ describe('message content validator', () => {
       });
 
       it('rejects a caption on a media header and an unknown header type', () => {
-        expectIssue(buttonMessage({ header: { type: 'image', image: { id: '1', caption: 'x' } } }), 'message.interactive.header.image.caption', 'unknown field');
+        expectIssue(
+          buttonMessage({ header: { type: 'image', image: { id: '1', caption: 'x' } } }),
+          'message.interactive.header.image.caption',
+          'unknown field',
+        );
         expectIssue(buttonMessage({ header: { type: 'location' } }), 'message.interactive.header.type', '"location"');
       });
 
@@ -401,13 +415,31 @@ describe('message content validator', () => {
       });
 
       it('accepts 10 rows in total across sections', () => {
-        expectOk(listMessage({}, { sections: [{ title: 'A', rows: rows(4, 'a') }, { title: 'B', rows: rows(6, 'b') }] }));
+        expectOk(
+          listMessage(
+            {},
+            {
+              sections: [
+                { title: 'A', rows: rows(4, 'a') },
+                { title: 'B', rows: rows(6, 'b') },
+              ],
+            },
+          ),
+        );
         expectOk(listMessage({}, { sections: [{ rows: rows(10) }] }));
       });
 
       it('rejects 11 rows in total across sections, at the eleventh row', () => {
         expectIssue(
-          listMessage({}, { sections: [{ title: 'A', rows: rows(4, 'a') }, { title: 'B', rows: rows(7, 'b') }] }),
+          listMessage(
+            {},
+            {
+              sections: [
+                { title: 'A', rows: rows(4, 'a') },
+                { title: 'B', rows: rows(7, 'b') },
+              ],
+            },
+          ),
           'message.interactive.action.sections[1].rows[6]',
           'at most 10 rows in total',
           '(got 11)',
@@ -431,14 +463,30 @@ describe('message content validator', () => {
 
       it('rejects a row id repeated in another section', () => {
         expectIssue(
-          listMessage({}, { sections: [{ title: 'A', rows: [{ id: 'dup', title: 'One' }] }, { title: 'B', rows: [{ id: 'dup', title: 'Two' }] }] }),
+          listMessage(
+            {},
+            {
+              sections: [
+                { title: 'A', rows: [{ id: 'dup', title: 'One' }] },
+                { title: 'B', rows: [{ id: 'dup', title: 'Two' }] },
+              ],
+            },
+          ),
           'message.interactive.action.sections[1].rows[0].id',
           'must be unique across the list ("dup" appears twice)',
         );
       });
 
       it('reports a third repeat as appearing 3 times', () => {
-        const issues = issuesOf(oneSectionList({ rows: [{ id: 'x', title: 'a' }, { id: 'x', title: 'b' }, { id: 'x', title: 'c' }] }));
+        const issues = issuesOf(
+          oneSectionList({
+            rows: [
+              { id: 'x', title: 'a' },
+              { id: 'x', title: 'b' },
+              { id: 'x', title: 'c' },
+            ],
+          }),
+        );
         assert.deepEqual(
           issues.map((i) => i.field),
           ['message.interactive.action.sections[0].rows[1].id', 'message.interactive.action.sections[0].rows[2].id'],
@@ -514,7 +562,12 @@ describe('message content validator', () => {
     });
 
     it('accepts accents, CJK, punctuation, digits, # and *', () => {
-      const prompts = ['¿Dónde está mi pedido? Ação, façade, naïve', '注文の状況を確認する / 我的订单在哪里', 'Order #123 * 2 — 50% off! (R$ 49,90) "quoted" & more…', '0123456789 # * ©2025 Acme™'];
+      const prompts = [
+        '¿Dónde está mi pedido? Ação, façade, naïve',
+        '注文の状況を確認する / 我的订单在哪里',
+        'Order #123 * 2 — 50% off! (R$ 49,90) "quoted" & more…',
+        '0123456789 # * ©2025 Acme™',
+      ];
       const result = iceBreakerPromptsSchema.safeParse(prompts);
       assert.ok(result.success, JSON.stringify(!result.success && result.error.issues));
     });
@@ -528,7 +581,12 @@ describe('message content validator', () => {
     const schema = z.strictObject({ rules: z.array(z.strictObject({ 'delay-ms': z.number(), name: z.string() })) });
 
     it('formats nested paths with indexes and quotes non-identifier keys', () => {
-      const result = schema.safeParse({ rules: [{ 'delay-ms': 1, name: 'a' }, { 'delay-ms': 'x', name: 'b' }] });
+      const result = schema.safeParse({
+        rules: [
+          { 'delay-ms': 1, name: 'a' },
+          { 'delay-ms': 'x', name: 'b' },
+        ],
+      });
       assert.ok(!result.success);
       assert.deepEqual(
         zodIssuesToFieldIssues(result.error, 'body').map((i) => i.field),

@@ -1,13 +1,6 @@
 import assert from 'node:assert/strict';
 
-import type {
-  ContactIdentity,
-  InboundContent,
-  InboundMessageEvent,
-  OtherEvent,
-  StatusEvent,
-  WebhookEvent,
-} from '../../src/whatsapp/webhook-events';
+import type { ContactIdentity, InboundContent, InboundMessageEvent, OtherEvent, StatusEvent, WebhookEvent } from '../../src/whatsapp/webhook-events';
 import { parseWebhookPayload } from '../../src/whatsapp/webhook-parser';
 import { loadWebhookFixture, webhookFixtureNames } from '../fixtures/webhooks';
 
@@ -127,11 +120,32 @@ describe('parseWebhookPayload', () => {
   describe('fixtures', () => {
     it('ships every fixture the suite expects', () => {
       assert.deepEqual(webhookFixtureNames(), [
-        'audio-voice', 'batch-many', 'bsuid-empty-phone', 'bsuid-no-phone', 'contacts', 'document',
-        'duplicates', 'image', 'interactive-button-reply', 'interactive-list-reply',
-        'interactive-without-body-error', 'location', 'reaction', 'reaction-removed', 'referral-ctwa',
-        'request-welcome', 'status-failed', 'statuses-out-of-order', 'sticker', 'system', 'template-button',
-        'text', 'unknown-type', 'unsupported', 'value-errors', 'video',
+        'audio-voice',
+        'batch-many',
+        'bsuid-empty-phone',
+        'bsuid-no-phone',
+        'contacts',
+        'document',
+        'duplicates',
+        'image',
+        'interactive-button-reply',
+        'interactive-list-reply',
+        'interactive-without-body-error',
+        'location',
+        'reaction',
+        'reaction-removed',
+        'referral-ctwa',
+        'request-welcome',
+        'status-failed',
+        'statuses-out-of-order',
+        'sticker',
+        'system',
+        'template-button',
+        'text',
+        'unknown-type',
+        'unsupported',
+        'value-errors',
+        'video',
       ]);
     });
 
@@ -152,8 +166,12 @@ describe('parseWebhookPayload', () => {
         type: 'image',
         contact: { key: '5511999990000', userId: null, waId: '5511999990000', profileName: 'Ana Souza' },
         content: {
-          kind: 'media', mediaType: 'image', mediaId: '1003383421387256', mimeType: 'image/jpeg',
-          caption: 'This is the damaged box', filename: null,
+          kind: 'media',
+          mediaType: 'image',
+          mediaId: '1003383421387256',
+          mimeType: 'image/jpeg',
+          caption: 'This is the damaged box',
+          filename: null,
         },
         opensServiceWindow: true,
       });
@@ -174,8 +192,13 @@ describe('parseWebhookPayload', () => {
         sentAt: seconds(1750000180),
         type: 'audio',
         content: {
-          kind: 'media', mediaType: 'audio', mediaId: '1560213474836950', mimeType: 'audio/ogg; codecs=opus',
-          caption: null, filename: null, voice: true,
+          kind: 'media',
+          mediaType: 'audio',
+          mediaId: '1560213474836950',
+          mimeType: 'audio/ogg; codecs=opus',
+          caption: null,
+          filename: null,
+          voice: true,
         },
         opensServiceWindow: true,
       });
@@ -186,8 +209,12 @@ describe('parseWebhookPayload', () => {
         sentAt: seconds(1750000240),
         type: 'document',
         content: {
-          kind: 'media', mediaType: 'document', mediaId: '884163617018937', mimeType: 'application/pdf',
-          caption: 'Receipt for order 4521', filename: 'receipt-4521.pdf',
+          kind: 'media',
+          mediaType: 'document',
+          mediaId: '884163617018937',
+          mimeType: 'application/pdf',
+          caption: 'Receipt for order 4521',
+          filename: 'receipt-4521.pdf',
         },
         opensServiceWindow: true,
       });
@@ -198,8 +225,13 @@ describe('parseWebhookPayload', () => {
         sentAt: seconds(1750000300),
         type: 'sticker',
         content: {
-          kind: 'media', mediaType: 'sticker', mediaId: '2151958465167337', mimeType: 'image/webp',
-          caption: null, filename: null, animated: false,
+          kind: 'media',
+          mediaType: 'sticker',
+          mediaId: '2151958465167337',
+          mimeType: 'image/webp',
+          caption: null,
+          filename: null,
+          animated: false,
         },
         opensServiceWindow: true,
       });
@@ -210,7 +242,10 @@ describe('parseWebhookPayload', () => {
         sentAt: seconds(1750000360),
         type: 'location',
         content: {
-          kind: 'location', latitude: -23.561414, longitude: -46.655881, name: 'MASP',
+          kind: 'location',
+          latitude: -23.561414,
+          longitude: -46.655881,
+          name: 'MASP',
           address: 'Av. Paulista, 1578 - Bela Vista, São Paulo',
         },
         opensServiceWindow: true,
@@ -260,7 +295,10 @@ describe('parseWebhookPayload', () => {
           opensServiceWindow: true,
         }),
         {
-          kind: 'other', phoneNumberId: PNID, field: 'messages', reason: 'value error 131000',
+          kind: 'other',
+          phoneNumberId: PNID,
+          field: 'messages',
+          reason: 'value error 131000',
           raw: at(body, 'entry', 0, 'changes', 0, 'value', 'errors', 0),
         },
       ]);
@@ -309,7 +347,9 @@ describe('parseWebhookPayload', () => {
         sentAt: seconds(1750000840),
         type: 'unsupported',
         content: { kind: 'unsupported', unsupportedType: 'poll_creation' },
-        errors: [{ code: 131051, title: 'Message type unknown', message: 'Message type unknown', details: 'Message type is currently not supported.' }],
+        errors: [
+          { code: 131051, title: 'Message type unknown', message: 'Message type unknown', details: 'Message type is currently not supported.' },
+        ],
         opensServiceWindow: false,
       });
     });
@@ -376,12 +416,14 @@ describe('parseWebhookPayload', () => {
         rawStatus: 'failed',
         at: seconds(1751142888),
         recipient: { userId: ANA.userId, waId: ANA.waId },
-        errors: [{
-          code: 131047,
-          title: 'Re-engagement message',
-          message: 'Re-engagement message',
-          details: 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.',
-        }],
+        errors: [
+          {
+            code: 131047,
+            title: 'Re-engagement message',
+            message: 'Re-engagement message',
+            details: 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.',
+          },
+        ],
         raw: rawStatus(body),
       };
       assert.deepEqual(parse(body), [expected]);
@@ -421,7 +463,13 @@ describe('parseWebhookPayload', () => {
       const events = parse(loadWebhookFixture('batch-many'));
       assert.equal(events.length, 8);
       assert.deepEqual(
-        events.map((e) => (e.kind === 'message' ? `message:${e.type}:${e.contact.key}:${e.phoneNumberId}` : e.kind === 'status' ? `status:${e.status}:${e.wamid}:${e.phoneNumberId}` : `other:${e.field}:${e.reason}`)),
+        events.map((e) =>
+          e.kind === 'message'
+            ? `message:${e.type}:${e.contact.key}:${e.phoneNumberId}`
+            : e.kind === 'status'
+              ? `status:${e.status}:${e.wamid}:${e.phoneNumberId}`
+              : `other:${e.field}:${e.reason}`,
+        ),
         [
           `message:text:${BEN.key}:${PNID}`,
           `message:text:${ANA.key}:${PNID}`,
@@ -530,20 +578,29 @@ describe('parseWebhookPayload', () => {
           'message',
         ).content;
       assert.deepEqual(content({ type: 'nfm_reply', nfm_reply: { response_json: '{"flow_token":"t"}', body: 'Sent', name: 'flow' } }), {
-        kind: 'other', type: 'interactive:nfm_reply',
+        kind: 'other',
+        type: 'interactive:nfm_reply',
       });
       assert.deepEqual(content({ type: 'call_permission_reply', call_permission_reply: { response: 'accept' } }), {
-        kind: 'other', type: 'interactive:call_permission_reply',
+        kind: 'other',
+        type: 'interactive:call_permission_reply',
       });
       assert.deepEqual(content({ button_reply: { id: 'a', title: 'A' } }), { kind: 'other', type: 'interactive:unknown' });
       assert.deepEqual(content({ type: 'list_reply', list_reply: { id: 'r1', title: 'Row' } }), {
-        kind: 'list_reply', id: 'r1', title: 'Row', description: null,
+        kind: 'list_reply',
+        id: 'r1',
+        title: 'Row',
+        description: null,
       });
     });
 
     it('order, edit and revoke: other content; only order opens the window', () => {
       const cases = [
-        ['order', { catalog_id: '1', text: 'cart', product_items: [{ product_retailer_id: 'sku', quantity: 1, item_price: 10, currency: 'BRL' }] }, true],
+        [
+          'order',
+          { catalog_id: '1', text: 'cart', product_items: [{ product_retailer_id: 'sku', quantity: 1, item_price: 10, currency: 'BRL' }] },
+          true,
+        ],
         ['edit', { original_message_id: 'wamid.O', message: { type: 'text', text: { body: 'fixed' } } }, false],
         ['revoke', { original_message_id: 'wamid.O' }, false],
       ] as const;
@@ -562,10 +619,13 @@ describe('parseWebhookPayload', () => {
           '"messages":[{"from":"1","id":"wamid.A","type":"constructor"},{"from":"1","id":"wamid.B","type":"__proto__","__proto__":{"x":1}}]}}]}]}',
       ) as unknown;
       const events = parse(body) as InboundMessageEvent[];
-      assert.deepEqual(events.map((e) => [e.type, e.rawType, e.content]), [
-        ['unknown', 'constructor', { kind: 'other', type: 'constructor' }],
-        ['unknown', '__proto__', { kind: 'other', type: '__proto__' }],
-      ]);
+      assert.deepEqual(
+        events.map((e) => [e.type, e.rawType, e.content]),
+        [
+          ['unknown', 'constructor', { kind: 'other', type: 'constructor' }],
+          ['unknown', '__proto__', { kind: 'other', type: '__proto__' }],
+        ],
+      );
     });
 
     it('missing member objects and current-location shares', () => {
@@ -578,7 +638,11 @@ describe('parseWebhookPayload', () => {
       assert.deepEqual(content('image', 'not-an-object'), { kind: 'other', type: 'image' });
       assert.deepEqual(content('unsupported'), { kind: 'unsupported', unsupportedType: null });
       assert.deepEqual(content('location', { latitude: 1.5, longitude: -2 }), {
-        kind: 'location', latitude: 1.5, longitude: -2, name: null, address: null,
+        kind: 'location',
+        latitude: 1.5,
+        longitude: -2,
+        name: null,
+        address: null,
       });
     });
 
@@ -594,12 +658,18 @@ describe('parseWebhookPayload', () => {
     });
 
     it('routing id missing -> messages and statuses become OtherEvents', () => {
-      const body = envelope({ messages: [{ from: '1', id: 'wamid.X', type: 'text', text: { body: 'hi' } }], statuses: [{ id: OUT1, status: 'sent' }] });
+      const body = envelope({
+        messages: [{ from: '1', id: 'wamid.X', type: 'text', text: { body: 'hi' } }],
+        statuses: [{ id: OUT1, status: 'sent' }],
+      });
       delete at(body, 'entry', 0, 'changes', 0, 'value').metadata;
-      assert.deepEqual(parse(body).map((e) => [e.kind, (e as OtherEvent).reason]), [
-        ['other', 'message without metadata.phone_number_id'],
-        ['other', 'status without metadata.phone_number_id'],
-      ]);
+      assert.deepEqual(
+        parse(body).map((e) => [e.kind, (e as OtherEvent).reason]),
+        [
+          ['other', 'message without metadata.phone_number_id'],
+          ['other', 'status without metadata.phone_number_id'],
+        ],
+      );
     });
 
     it('structural garbage inside the envelope becomes OtherEvents, siblings still parse', () => {
@@ -625,9 +695,10 @@ describe('parseWebhookPayload', () => {
     it('changes without a field are reported, not processed', () => {
       const body = envelope({ messages: [] }, '');
       delete at(body, 'entry', 0, 'changes', 0).field;
-      assert.deepEqual(parse(body).map((e) => [e.kind, (e as OtherEvent).field, (e as OtherEvent).reason]), [
-        ['other', '', 'change without field'],
-      ]);
+      assert.deepEqual(
+        parse(body).map((e) => [e.kind, (e as OtherEvent).field, (e as OtherEvent).reason]),
+        [['other', '', 'change without field']],
+      );
     });
   });
 
@@ -706,27 +777,85 @@ function pick<T>(rand: () => number, items: readonly T[]): T {
 
 /** Keys and strings that steer mutations into the parser's interesting branches. */
 const KEY_POOL = [
-  'object', 'entry', 'changes', 'field', 'value', 'metadata', 'phone_number_id', 'contacts', 'messages', 'statuses',
-  'errors', 'id', 'from', 'from_user_id', 'user_id', 'wa_id', 'profile', 'name', 'timestamp', 'type', 'text', 'body',
-  'interactive', 'button_reply', 'list_reply', 'reaction', 'emoji', 'context', 'referral', 'status', 'error_data',
-  'code', 'unsupported', 'system', 'constructor', 'toString', 'hasOwnProperty',
+  'object',
+  'entry',
+  'changes',
+  'field',
+  'value',
+  'metadata',
+  'phone_number_id',
+  'contacts',
+  'messages',
+  'statuses',
+  'errors',
+  'id',
+  'from',
+  'from_user_id',
+  'user_id',
+  'wa_id',
+  'profile',
+  'name',
+  'timestamp',
+  'type',
+  'text',
+  'body',
+  'interactive',
+  'button_reply',
+  'list_reply',
+  'reaction',
+  'emoji',
+  'context',
+  'referral',
+  'status',
+  'error_data',
+  'code',
+  'unsupported',
+  'system',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
 ] as const;
 const STRING_POOL = [
-  '', ' ', 'messages', 'whatsapp_business_account', 'text', 'interactive', 'button_reply', 'list_reply', 'reaction',
-  'unsupported', 'system', 'status', 'read', 'failed', '1750000000', '-1', '99999999999999999999', 'wamid.FUZZ',
-  'BR.123', 'constructor', '\u0000', '\u{1F600}',
+  '',
+  ' ',
+  'messages',
+  'whatsapp_business_account',
+  'text',
+  'interactive',
+  'button_reply',
+  'list_reply',
+  'reaction',
+  'unsupported',
+  'system',
+  'status',
+  'read',
+  'failed',
+  '1750000000',
+  '-1',
+  '99999999999999999999',
+  'wamid.FUZZ',
+  'BR.123',
+  'constructor',
+  '\u0000',
+  '\u{1F600}',
 ] as const;
 const NUMBER_POOL = [0, -0, 1, -1, 0.5, 131000, 1750000000, 1e21, -1e308, Number.MAX_SAFE_INTEGER] as const;
 
 function randomJson(rand: () => number, depth: number): unknown {
   const roll = Math.floor(rand() * (depth > 0 ? 7 : 5));
   switch (roll) {
-    case 0: return null;
-    case 1: return rand() < 0.5;
-    case 2: return pick(rand, NUMBER_POOL);
-    case 3: return pick(rand, STRING_POOL);
-    case 4: return `s${Math.floor(rand() * 1000)}`;
-    case 5: return Array.from({ length: Math.floor(rand() * 4) }, () => randomJson(rand, depth - 1));
+    case 0:
+      return null;
+    case 1:
+      return rand() < 0.5;
+    case 2:
+      return pick(rand, NUMBER_POOL);
+    case 3:
+      return pick(rand, STRING_POOL);
+    case 4:
+      return `s${Math.floor(rand() * 1000)}`;
+    case 5:
+      return Array.from({ length: Math.floor(rand() * 4) }, () => randomJson(rand, depth - 1));
     default: {
       const obj: Json = {};
       for (let i = Math.floor(rand() * 4); i > 0; i--) obj[pick(rand, KEY_POOL)] = randomJson(rand, depth - 1);
@@ -767,10 +896,18 @@ function mutate(body: unknown, rand: () => number): unknown {
   if (targets.length === 0 || rand() < 0.02) return rand() < 0.5 ? [body] : randomJson(rand, 3);
   const slot = pick(rand, targets);
   switch (Math.floor(rand() * 6)) {
-    case 0: slot.remove(); break;
-    case 1: slot.set(randomJson(rand, 2)); break;
-    case 2: slot.set([slot.get()]); break;
-    case 3: slot.set(''); break;
+    case 0:
+      slot.remove();
+      break;
+    case 1:
+      slot.set(randomJson(rand, 2));
+      break;
+    case 2:
+      slot.set([slot.get()]);
+      break;
+    case 3:
+      slot.set('');
+      break;
     case 4: {
       const value = slot.get();
       if (typeof value === 'object' && value !== null && !Array.isArray(value)) {

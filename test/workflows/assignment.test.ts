@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { claimUpdate, agentReplyUpdate, closeUpdate } from '../../workflows/conversation/definitions';
-import { createAssignmentStore } from '../../src/assignment/assignment-store';
-import { ASSIGNMENT_SWEEPER_WORKFLOW_ID } from '../../workflows/assignment-sweeper-workflow';
+import { claimUpdate, agentReplyUpdate, closeUpdate } from '../../workflows/conversation/contract';
+import { createAssignmentStore } from '../../src/store/assignment-store';
+import { ASSIGNMENT_SWEEPER_WORKFLOW_ID } from '../../workflows/assignment-sweeper/contract';
 import { createConversationHarness, eventually, type ConversationHarness } from '../support/conversation-harness';
+import { outcomeOf } from './rules-helpers';
 
 describe('R3/R6 routing, queue and claims (time-skipping server)', () => {
   let h: ConversationHarness;
@@ -23,19 +24,31 @@ describe('R3/R6 routing, queue and claims (time-skipping server)', () => {
       assert.equal(first.agent_id, 'alice');
       await h.customerSays('US.A2', 'second');
       const second = await eventually(() => h.db('conversations').where({ status: 'queued' }).first(), 10_000, 'second queued');
-      const queueReply = await eventually(() => h.db('messages').where({ conversation_id: second.id, automation: 'queue_reply', status: 'accepted' }).first(), 10_000, 'queue reply');
+      const queueReply = await eventually(
+        () => h.db('messages').where({ conversation_id: second.id, automation: 'queue_reply', status: 'accepted' }).first(),
+        10_000,
+        'queue reply',
+      );
       assert.equal(queueReply.status, 'accepted');
 
       const handle = h.env.client.workflow.getHandle(first.workflow_id);
-      const reply = await handle.executeUpdate(agentReplyUpdate, { args: [{ conversationId: first.id, agentId: 'alice', message: { type: 'text', text: { body: 'Hi!' } } }] });
+      const reply = await outcomeOf(
+        handle.executeUpdate(agentReplyUpdate, {
+          args: [{ conversationId: first.id, agentId: 'alice', message: { type: 'text', text: { body: 'Hi!' } } }],
+        }),
+      );
       assert.equal(reply.ok, true);
       await handle.executeUpdate(closeUpdate, { args: [{ conversationId: first.id, agentId: 'alice' }] });
       const drained = await eventually(() => h.db('conversations').where({ id: second.id, status: 'assigned' }).first(), 10_000, 'queue drained');
       assert.equal(drained.agent_id, 'alice');
-      const state = await eventually(async () => {
-        const s = await h.env.client.workflow.getHandle(second.workflow_id).query('state');
-        return (s as { status: string }).status === 'assigned' ? s : undefined;
-      }, 10_000, 'workflow learned the assignment');
+      const state = await eventually(
+        async () => {
+          const s = await h.env.client.workflow.getHandle(second.workflow_id).query('state');
+          return (s as { status: string }).status === 'assigned' ? s : undefined;
+        },
+        10_000,
+        'workflow learned the assignment',
+      );
       assert.equal((state as { agentId: string }).agentId, 'alice');
     });
   });
@@ -49,9 +62,11 @@ describe('R3/R6 routing, queue and claims (time-skipping server)', () => {
       const conversation = await h.db('conversations').where({ id: reply.conversation_id }).first();
       const handle = h.env.client.workflow.getHandle(conversation.workflow_id);
       const outcomes = await Promise.allSettled(
-        Array.from({ length: 8 }, (_, i) => handle.executeUpdate(claimUpdate, { args: [{ conversationId: conversation.id, agentId: `claimer-${i}` }] })),
+        Array.from({ length: 8 }, (_, i) =>
+          handle.executeUpdate(claimUpdate, { args: [{ conversationId: conversation.id, agentId: `claimer-${i}` }] }),
+        ),
       );
-      const winners = outcomes.filter((o) => o.status === 'fulfilled' && o.value.ok);
+      const winners = outcomes.filter((o) => o.status === 'fulfilled');
       assert.equal(winners.length, 1, JSON.stringify(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : String(o.reason)))));
       const row = await h.db('conversations').where({ id: conversation.id }).first();
       assert.equal(row.status, 'assigned');
@@ -61,21 +76,29 @@ describe('R3/R6 routing, queue and claims (time-skipping server)', () => {
   it('recovers assignments whose drain or notification was lost to a crash', async () => {
     await h.db('agents').update({ status: 'offline' });
     await addAgent('sweep-agent', 1);
-    const stateOf = async (workflowId: string) => (await h.env.client.workflow.getHandle(workflowId).query('state')) as { status: string; agentId: string | null };
+    const stateOf = async (workflowId: string) =>
+      (await h.env.client.workflow.getHandle(workflowId).query('state')) as { status: string; agentId: string | null };
     await h.run(async () => {
       await h.customerSays('US.S1', 'one');
       await eventually(() => h.db('conversations').where({ agent_id: 'sweep-agent', status: 'assigned' }).first(), 10_000, 'first assigned');
       await h.customerSays('US.S2', 'two');
       await h.customerSays('US.S3', 'three');
-      const queued = await eventually(async () => {
-        const rows = await h.db('conversations').where({ status: 'queued' }).orderBy('queued_at');
-        return rows.length === 2 ? rows : undefined;
-      }, 10_000, 'two queued');
+      const queued = await eventually(
+        async () => {
+          const rows = await h.db('conversations').where({ status: 'queued' }).orderBy('queued_at');
+          return rows.length === 2 ? rows : undefined;
+        },
+        10_000,
+        'two queued',
+      );
 
       // A drain that committed but whose notification never went out (its process died).
       await h.db('agents').where({ id: 'sweep-agent' }).update({ reception_limit: 2 });
       const lost = await createAssignmentStore(h.db).drainForAgent('sweep-agent');
-      assert.deepEqual(lost.map((a) => a.conversationId), [queued[0].id]);
+      assert.deepEqual(
+        lost.map((a) => a.conversationId),
+        [queued[0].id],
+      );
       assert.equal((await stateOf(queued[0].workflow_id)).status, 'queued', 'the workflow was not told');
       // Capacity that grew without any drain at all (the API process died before starting it).
       await h.db('agents').where({ id: 'sweep-agent' }).update({ reception_limit: 3 });
@@ -83,10 +106,14 @@ describe('R3/R6 routing, queue and claims (time-skipping server)', () => {
       await h.env.client.workflow.start('assignmentSweeperWorkflow', { taskQueue: h.taskQueue, workflowId: ASSIGNMENT_SWEEPER_WORKFLOW_ID });
       await h.env.sleep(40_000);
       for (const row of queued) {
-        const state = await eventually(async () => {
-          const s = await stateOf(row.workflow_id);
-          return s.status === 'assigned' ? s : undefined;
-        }, 10_000, 'workflow learned its assignment');
+        const state = await eventually(
+          async () => {
+            const s = await stateOf(row.workflow_id);
+            return s.status === 'assigned' ? s : undefined;
+          },
+          10_000,
+          'workflow learned its assignment',
+        );
         assert.equal(state.agentId, 'sweep-agent');
       }
       assert.equal((await h.db('assignment_outbox').count<{ count: string }[]>('* as count'))[0].count, '0');
@@ -106,16 +133,20 @@ describe('R3/R6 routing, queue and claims (time-skipping server)', () => {
       await h.db('agents').where({ id: 'early-agent' }).update({ reception_limit: 2 });
       await createAssignmentStore(h.db).drainForAgent('early-agent');
       const handle = h.env.client.workflow.getHandle(queued.workflow_id);
-      const reply = await handle.executeUpdate(agentReplyUpdate, {
-        args: [{ conversationId: queued.id, agentId: 'early-agent', message: { type: 'text', text: { body: 'Here now!' } } }],
-      });
+      const reply = await outcomeOf(
+        handle.executeUpdate(agentReplyUpdate, {
+          args: [{ conversationId: queued.id, agentId: 'early-agent', message: { type: 'text', text: { body: 'Here now!' } } }],
+        }),
+      );
       assert.equal(reply.ok, true, JSON.stringify(reply));
       const state = (await handle.query('state')) as { status: string; agentId: string };
       assert.deepEqual([state.status, state.agentId], ['assigned', 'early-agent']);
       // Someone else still cannot.
       await addAgent('other-agent', 1, 'offline');
       await assert.rejects(
-        handle.executeUpdate(agentReplyUpdate, { args: [{ conversationId: queued.id, agentId: 'other-agent', message: { type: 'text', text: { body: 'me?' } } }] }),
+        handle.executeUpdate(agentReplyUpdate, {
+          args: [{ conversationId: queued.id, agentId: 'other-agent', message: { type: 'text', text: { body: 'me?' } } }],
+        }),
         /Update failed/,
       );
     });

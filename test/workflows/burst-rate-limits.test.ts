@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { agentReplyUpdate } from '../../workflows/conversation/definitions';
+import { agentReplyUpdate } from '../../workflows/conversation/contract';
 import { WorkflowUpdateStage } from '@temporalio/client';
 import { graphError, type RecordedRequest } from '../support/fake-graph-api';
 import { createConversationHarness, eventually, type ConversationHarness } from '../support/conversation-harness';
@@ -62,7 +62,10 @@ describe('bursts against the number and pair rate limits (time-skipping server)'
       await Promise.all(Array.from({ length: 40 }, (_, i) => h.customerSays(`US.BURST${i}`, 'hello')));
 
       const results = await Promise.all(pending.map((p) => p.result()));
-      assert.ok(results.every((r) => r.ok && r.status === 'accepted'), JSON.stringify(results));
+      assert.ok(
+        results.every((r) => r.status === 'accepted'),
+        JSON.stringify(results),
+      );
       await eventually(
         async () => {
           await h.env.sleep(5_000);
@@ -72,8 +75,9 @@ describe('bursts against the number and pair rate limits (time-skipping server)'
         60_000,
         'all 45 messages accepted',
       );
-      const toChatty = (await h.db('messages').where({ conversation_id: chatty.id, direction: 'outbound', author: 'agent' }).orderBy('status_at'))
-        .map((m) => m.content.text.body);
+      const toChatty = (
+        await h.db('messages').where({ conversation_id: chatty.id, direction: 'outbound', author: 'agent' }).orderBy('status_at')
+      ).map((m) => m.content.text.body);
       assert.deepEqual(toChatty, replies);
       const acceptedBodies = h.graph
         .messageRequests()
@@ -84,7 +88,9 @@ describe('bursts against the number and pair rate limits (time-skipping server)'
       assert.deepEqual(firstSeen, replies);
       const failed = await h.db('messages').where({ direction: 'outbound', status: 'failed' });
       assert.equal(failed.length, 0);
-      console.log(`      burst: 45 messages delivered; Meta refused ${rejections.number} for throughput (130429) and ${rejections.pair} for the pair rate (131056), all retried`);
+      console.log(
+        `      burst: 45 messages delivered; Meta refused ${rejections.number} for throughput (130429) and ${rejections.pair} for the pair rate (131056), all retried`,
+      );
       assert.ok(rejections.number + rejections.pair > 0, 'the burst really hit the limits');
     });
   });

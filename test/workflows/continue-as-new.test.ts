@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { conversationWorkflowId, customerMessageSignal } from '../../workflows/conversation/definitions';
+import { conversationWorkflowId, customerMessageSignal } from '../../workflows/conversation/contract';
 import type { ConversationState } from '../../workflows/rules/conversation-machine';
 import { createConversationHarness, eventually, PHONE_NUMBER_ID, type ConversationHarness } from '../support/conversation-harness';
 
@@ -18,8 +18,19 @@ describe('long conversations continue as new (time-skipping server)', () => {
     const contact = await h.db('contacts').insert({ phone_number_id: PHONE_NUMBER_ID, identity_key: 'US.LONG', user_id: 'US.LONG' }).returning('id');
     const contactId = contact[0].id as string;
     const message = async (i: number) => {
-      const [row] = await h.db('messages')
-        .insert({ phone_number_id: PHONE_NUMBER_ID, contact_id: contactId, direction: 'inbound', author: 'customer', wamid: `wamid.LONG${i}`, type: 'text', content: JSON.stringify({ kind: 'text', body: `m${i}` }), status: 'received', sent_at: new Date(await h.now()) })
+      const [row] = await h
+        .db('messages')
+        .insert({
+          phone_number_id: PHONE_NUMBER_ID,
+          contact_id: contactId,
+          direction: 'inbound',
+          author: 'customer',
+          wamid: `wamid.LONG${i}`,
+          type: 'text',
+          content: JSON.stringify({ kind: 'text', body: `m${i}` }),
+          status: 'received',
+          sent_at: new Date(await h.now()),
+        })
         .returning('id');
       return { messageId: row.id as string, sentAt: await h.now(), opensServiceWindow: true, isFirstContact: false };
     };
@@ -32,19 +43,27 @@ describe('long conversations continue as new (time-skipping server)', () => {
         signalArgs: [await message(0)],
       });
       const firstRunId = handle.signaledRunId;
-      const before = await eventually(async () => {
-        const s = (await handle.query('state')) as ConversationState | null;
-        return s?.status === 'assigned' ? s : undefined;
-      }, 10_000, 'assigned');
+      const before = await eventually(
+        async () => {
+          const s = (await handle.query('state')) as ConversationState | null;
+          return s?.status === 'assigned' ? s : undefined;
+        },
+        10_000,
+        'assigned',
+      );
 
       for (let i = 1; i <= 40; i++) {
         await handle.signal(customerMessageSignal, await message(i));
         await h.env.sleep(1_000);
       }
-      const description = await eventually(async () => {
-        const d = await h.env.client.workflow.getHandle(handle.workflowId).describe();
-        return d.runId !== firstRunId ? d : undefined;
-      }, 15_000, 'a new run');
+      const description = await eventually(
+        async () => {
+          const d = await h.env.client.workflow.getHandle(handle.workflowId).describe();
+          return d.runId !== firstRunId ? d : undefined;
+        },
+        15_000,
+        'a new run',
+      );
       assert.equal(description.status.name, 'RUNNING');
 
       const after = (await h.env.client.workflow.getHandle(handle.workflowId).query('state')) as ConversationState;
@@ -57,10 +76,14 @@ describe('long conversations continue as new (time-skipping server)', () => {
 
       // The reminder armed before the rollover fires once, at its original deadline.
       await h.env.sleep(10 * 60_000);
-      const reminders = await eventually(async () => {
-        const rows = await h.db('messages').where({ conversation_id: before.conversationId, automation: 'reminder' });
-        return rows.length > 0 ? rows : undefined;
-      }, 10_000, 'reminder');
+      const reminders = await eventually(
+        async () => {
+          const rows = await h.db('messages').where({ conversation_id: before.conversationId, automation: 'reminder' });
+          return rows.length > 0 ? rows : undefined;
+        },
+        10_000,
+        'reminder',
+      );
       assert.equal(reminders.length, 1);
     });
   });

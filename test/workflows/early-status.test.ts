@@ -5,7 +5,21 @@ import { createConversationHarness, eventually, PHONE_NUMBER_ID, type Conversati
 function statusWebhook(wamid: string, status: string, timestamp: number): unknown {
   return {
     object: 'whatsapp_business_account',
-    entry: [{ id: 'W', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '1', phone_number_id: PHONE_NUMBER_ID }, statuses: [{ id: wamid, status, timestamp: String(timestamp), recipient_user_id: 'US.EARLY' }] } }] }],
+    entry: [
+      {
+        id: 'W',
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '1', phone_number_id: PHONE_NUMBER_ID },
+              statuses: [{ id: wamid, status, timestamp: String(timestamp), recipient_user_id: 'US.EARLY' }],
+            },
+          },
+        ],
+      },
+    ],
   };
 }
 
@@ -24,10 +38,14 @@ describe('a status that arrives before its message’s wamid is stored (time-ski
     await h.run(async () => {
       await h.customerSays('US.EARLY', 'hello');
       const row = await eventually(() => h.db('messages').where({ wamid: 'wamid.FAKE1' }).first(), 10_000, 'auto-reply stored');
-      const merged = await eventually(async () => {
-        const r = await h.db('messages').where({ id: row.id }).first();
-        return r.status === 'delivered' ? r : undefined;
-      }, 10_000, 'early statuses applied');
+      const merged = await eventually(
+        async () => {
+          const r = await h.db('messages').where({ id: row.id }).first();
+          return r.status === 'delivered' ? r : undefined;
+        },
+        10_000,
+        'early statuses applied',
+      );
       assert.equal(merged.automation, 'unassigned_reply');
     });
   });

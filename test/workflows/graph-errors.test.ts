@@ -29,7 +29,12 @@ describe('Cloud API errors (time-skipping server, fake Graph API)', () => {
   async function outboundOf(contactKey: string) {
     return eventually(
       async () => {
-        const row = await h.db('messages as m').join('contacts as c', 'c.id', 'm.contact_id').where({ 'c.identity_key': contactKey, 'm.direction': 'outbound' }).whereNotIn('m.status', ['pending']).first('m.*');
+        const row = await h
+          .db('messages as m')
+          .join('contacts as c', 'c.id', 'm.contact_id')
+          .where({ 'c.identity_key': contactKey, 'm.direction': 'outbound' })
+          .whereNotIn('m.status', ['pending'])
+          .first('m.*');
         return row ?? undefined;
       },
       20_000,
@@ -88,7 +93,7 @@ describe('Cloud API errors (time-skipping server, fake Graph API)', () => {
       await h.customerSays(contact, 'hello');
       const row = await outboundOf(contact);
       assert.equal(row.status, 'failed');
-      const conditions = await readConditions(h.db);
+      const conditions = await readConditions(h.store.serviceConditions);
       assert.equal(conditions.whatsapp_token?.state, 'rejected');
     });
   });

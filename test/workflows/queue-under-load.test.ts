@@ -15,7 +15,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { InboundMessageEvent } from '../../src/whatsapp/webhook-events';
-import { assignUpdate, closeUpdate, conversationStateQuery } from '../../workflows/conversation/definitions';
+import { assignUpdate, closeUpdate, conversationStateQuery } from '../../workflows/conversation/contract';
 import type { ConversationState } from '../../workflows/rules/conversation-machine';
 import { createConversationHarness, eventually, inboundTextEvent, type ConversationHarness } from '../support/conversation-harness';
 
@@ -91,13 +91,16 @@ describe('R3/R6 queue under load (time-skipping server)', function () {
                          (SELECT min(queued_at) FROM conversations WHERE status = 'queued') AS first_waiting) AS t`)
         ).rows[0] as { last_served: string | null; first_waiting: string | null; violated: boolean | null };
         if (fifo.violated) {
-          violation(`sample ${samples}: a conversation queued at ${fifo.first_waiting} still waits while one queued at ${fifo.last_served} was served`);
+          violation(
+            `sample ${samples}: a conversation queued at ${fifo.first_waiting} still waits while one queued at ${fifo.last_served} was served`,
+          );
         }
         const held = (await h.db('conversations').whereNotNull('agent_id').select('id', 'agent_id')) as { id: string; agent_id: string }[];
         for (const row of held) {
           const seen = agentsSeen.get(row.id);
           if (seen === undefined) agentsSeen.set(row.id, row.agent_id);
-          else if (seen !== row.agent_id && !transferred.has(row.id)) violation(`conversation ${row.id} was held by ${seen}, then by ${row.agent_id}`);
+          else if (seen !== row.agent_id && !transferred.has(row.id))
+            violation(`conversation ${row.id} was held by ${seen}, then by ${row.agent_id}`);
         }
         await sleep(20);
       }
@@ -122,7 +125,8 @@ describe('R3/R6 queue under load (time-skipping server)', function () {
             violation(`conversation ${row.id}: the workflow says ${state.agentId}, the database ${now.agent_id}`);
           }
         }
-        if (state.status === 'assigned' && !['assigned', 'closed'].includes(now.status)) violation(`conversation ${row.id}: workflow assigned, database ${now.status}`);
+        if (state.status === 'assigned' && !['assigned', 'closed'].includes(now.status))
+          violation(`conversation ${row.id}: workflow assigned, database ${now.status}`);
       });
     }
 
@@ -167,7 +171,11 @@ describe('R3/R6 queue under load (time-skipping server)', function () {
     }
 
     async function queueInOrder(): Promise<ConversationRow[]> {
-      return h.db('conversations').where({ status: 'queued' }).orderBy([{ column: 'queued_at' }, { column: 'id' }]).select();
+      return h
+        .db('conversations')
+        .where({ status: 'queued' })
+        .orderBy([{ column: 'queued_at' }, { column: 'id' }])
+        .select();
     }
 
     // ---- Closers: each agent closes its oldest conversation, again and again. ----
@@ -181,7 +189,8 @@ describe('R3/R6 queue under load (time-skipping server)', function () {
           await sleep(20);
           continue;
         }
-        const oldest = (await h.db('conversations')
+        const oldest = (await h
+          .db('conversations')
           .where({ agent_id: agentId, status: 'assigned' })
           .orderBy([{ column: 'assigned_at' }, { column: 'id' }])
           .first()) as ConversationRow | undefined;
@@ -201,6 +210,7 @@ describe('R3/R6 queue under load (time-skipping server)', function () {
         const result = await h.env.client.workflow
           .getHandle(oldest.workflow_id)
           .executeUpdate(closeUpdate, { args: [{ conversationId: oldest.id, agentId }] })
+          .then(() => ({ ok: true as const }))
           .catch((error: Error) => ({ ok: false as const, message: error.message }));
         if (!result.ok) {
           closed -= 1;
@@ -230,7 +240,11 @@ describe('R3/R6 queue under load (time-skipping server)', function () {
         'every conversation opened and routed',
       );
       await sweepWorkflows();
-      await eventually(async () => closed >= CLOSED_IN_PHASE_ONE && ((await counts()).closed ?? 0) === CLOSED_IN_PHASE_ONE, 30_000, 'phase one closes');
+      await eventually(
+        async () => closed >= CLOSED_IN_PHASE_ONE && ((await counts()).closed ?? 0) === CLOSED_IN_PHASE_ONE,
+        30_000,
+        'phase one closes',
+      );
       await workflowsAgreeWithDatabase('after phase one');
       const afterPhaseOne = await counts();
       const fullLoad = Object.values(AGENTS).reduce((a, b) => a + b, 0);
@@ -265,8 +279,12 @@ describe('R3/R6 queue under load (time-skipping server)', function () {
       const transfer = await h.env.client.workflow
         .getHandle(given.workflow_id)
         .executeUpdate(assignUpdate, { args: [{ conversationId: given.id, agentId: SUPERVISOR.id }] });
-      assert.deepEqual(transfer, { ok: true, status: 'assigned' });
-      const next = await eventually(() => h.db('conversations').where({ id: queueBeforeTransfer[0].id, status: 'assigned' }).first(), 10_000, 'the freed place drained');
+      assert.deepEqual(transfer, { status: 'assigned' });
+      const next = await eventually(
+        () => h.db('conversations').where({ id: queueBeforeTransfer[0].id, status: 'assigned' }).first(),
+        10_000,
+        'the freed place drained',
+      );
       assert.equal(next.agent_id, giver, 'the oldest queued conversation went to the agent who transferred one away');
       assert.equal(await loadOf(giver), AGENTS[giver]);
       assert.equal((await h.db('conversations').where({ id: given.id }).first()).agent_id, SUPERVISOR.id);

@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { InboundMessageEvent } from '../../src/whatsapp/webhook-events';
 import type { AutomationSettings } from '../../workflows/rules/automation-settings';
@@ -20,10 +22,11 @@ import {
   closeUpdate,
   conversationStateQuery,
   settingsChangedSignal,
-  type ConversationRequestResult,
-} from '../../workflows/conversation/definitions';
-import { welcomeWorkflowId } from '../../workflows/welcome-workflow';
-import { eventually, type ConversationHarness } from '../support/conversation-harness';
+  CONVERSATION_CONFLICT,
+  type ConversationActionResult,
+} from '../../workflows/conversation/contract';
+import { welcomeWorkflowId } from '../../workflows/welcome/contract';
+import { createConversationHarness, eventually, type ConversationHarness } from '../support/conversation-harness';
 
 export const SECOND = 1_000;
 export const MINUTE = 60 * SECOND;
@@ -53,6 +56,21 @@ export interface MessageRow {
   status: string;
   skip_reason: string | null;
   content: Record<string, unknown>;
+}
+
+/** How a conversation action ended: done, or refused with a conflict (HTTP 409). */
+export type ActionOutcome = ({ ok: true } & ConversationActionResult) | { ok: false; message: string };
+
+/** Runs a conversation action; a refusal becomes `{ ok: false }`, anything else still throws. */
+export async function outcomeOf(action: Promise<ConversationActionResult>): Promise<ActionOutcome> {
+  try {
+    return { ok: true, ...(await action) };
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && error.cause.type === CONVERSATION_CONFLICT) {
+      return { ok: false, message: error.cause.message };
+    }
+    throw error;
+  }
 }
 
 export type TextMessage = { type: 'text'; text: { body: string } };
@@ -162,7 +180,12 @@ export function rulesKit(h: ConversationHarness) {
     },
 
     /** An inbound customer text through the real webhook intake; returns its wamid. */
-    async customerSays(contactKey: string, phoneNumberId: string, body = 'Hello?', options: { wamid?: string; sentAt?: number } = {}): Promise<string> {
+    async customerSays(
+      contactKey: string,
+      phoneNumberId: string,
+      body = 'Hello?',
+      options: { wamid?: string; sentAt?: number } = {},
+    ): Promise<string> {
       return h.customerSays(contactKey, body, { ...options, phoneNumberId });
     },
 
@@ -278,37 +301,41 @@ export function rulesKit(h: ConversationHarness) {
       await kit.advance(row, at - now);
     },
 
-    async claim(row: ConversationRow, agentId: string): Promise<ConversationRequestResult> {
-      return handleOf(row).executeUpdate(claimUpdate, { args: [{ conversationId: row.id, agentId }] });
+    async claim(row: ConversationRow, agentId: string): Promise<ActionOutcome> {
+      return outcomeOf(handleOf(row).executeUpdate(claimUpdate, { args: [{ conversationId: row.id, agentId }] }));
     },
 
     /** Admin transfer to `agentId`. */
-    async transfer(row: ConversationRow, agentId: string): Promise<ConversationRequestResult> {
-      return handleOf(row).executeUpdate(assignUpdate, { args: [{ conversationId: row.id, agentId }] });
+    async transfer(row: ConversationRow, agentId: string): Promise<ActionOutcome> {
+      return outcomeOf(handleOf(row).executeUpdate(assignUpdate, { args: [{ conversationId: row.id, agentId }] }));
     },
 
     async agentReplies(row: ConversationRow, agentId: string, body = 'Happy to help'): Promise<void> {
-      const result = await handleOf(row).executeUpdate(agentReplyUpdate, { args: [{ conversationId: row.id, agentId, message: text(body) }] });
+      const result = await outcomeOf(
+        handleOf(row).executeUpdate(agentReplyUpdate, { args: [{ conversationId: row.id, agentId, message: text(body) }] }),
+      );
       assert.deepEqual(result.ok, true, JSON.stringify(result));
     },
 
     /** With an agent id, the agent closes; without, an admin does. */
     async close(row: ConversationRow, agentId?: string): Promise<void> {
-      const result = await handleOf(row).executeUpdate(closeUpdate, { args: [{ conversationId: row.id, ...(agentId ? { agentId } : {}) }] });
+      const result = await outcomeOf(
+        handleOf(row).executeUpdate(closeUpdate, { args: [{ conversationId: row.id, ...(agentId ? { agentId } : {}) }] }),
+      );
       assert.deepEqual(result, { ok: true, status: 'closed' });
     },
 
     async botReplies(row: ConversationRow, body = 'I am the bot'): Promise<void> {
-      const result = await handleOf(row).executeUpdate(botReplyUpdate, { args: [{ conversationId: row.id, message: text(body) }] });
+      const result = await outcomeOf(handleOf(row).executeUpdate(botReplyUpdate, { args: [{ conversationId: row.id, message: text(body) }] }));
       assert.equal(result.ok, true, JSON.stringify(result));
     },
 
-    async botHandsOver(row: ConversationRow): Promise<ConversationRequestResult> {
-      return handleOf(row).executeUpdate(botHandoverUpdate, { args: [{ conversationId: row.id }] });
+    async botHandsOver(row: ConversationRow): Promise<ActionOutcome> {
+      return outcomeOf(handleOf(row).executeUpdate(botHandoverUpdate, { args: [{ conversationId: row.id }] }));
     },
 
     async botCompletes(row: ConversationRow): Promise<void> {
-      const result = await handleOf(row).executeUpdate(botCompleteUpdate, { args: [{ conversationId: row.id }] });
+      const result = await outcomeOf(handleOf(row).executeUpdate(botCompleteUpdate, { args: [{ conversationId: row.id }] }));
       assert.deepEqual(result, { ok: true, status: 'closed' });
     },
 
@@ -332,7 +359,12 @@ export function rulesKit(h: ConversationHarness) {
     },
 
     /** A tap on a survey row, as the webhook parser reports an interactive list reply. */
-    async customerAnswersSurvey(contactKey: string, phoneNumberId: string, rowId: string, options: { wamid?: string; title?: string } = {}): Promise<string> {
+    async customerAnswersSurvey(
+      contactKey: string,
+      phoneNumberId: string,
+      rowId: string,
+      options: { wamid?: string; title?: string } = {},
+    ): Promise<string> {
       const wamid = options.wamid ?? `wamid.CSAT${randomUUID()}`;
       await h.intake.accept([
         inboundEvent(contactKey, phoneNumberId, wamid, await h.now(), {
@@ -385,7 +417,7 @@ function inboundEvent(
 }
 
 /** No workflow task and no activity is scheduled without having finished. */
-function isIdle(events: temporal.api.history.v1.IHistoryEvent[]): boolean {
+export function isIdle(events: temporal.api.history.v1.IHistoryEvent[]): boolean {
   let workflowTasks = 0;
   const activities = new Set<string>();
   for (const e of events) {
@@ -400,4 +432,31 @@ function isIdle(events: temporal.api.history.v1.IHistoryEvent[]): boolean {
     if (done) activities.delete(String(done.scheduledEventId));
   }
   return workflowTasks === 0 && activities.size === 0;
+}
+
+/** Forwards every property read to the object `target()` returns then (set up in a `before`). */
+function late<T extends object>(target: () => T, what: string): T {
+  return new Proxy({} as T, {
+    get(_unused, property) {
+      const value = target();
+      if (!value) throw new Error(`${what} is used before the set-up ran`);
+      return Reflect.get(value, property);
+    },
+  });
+}
+
+/**
+ * The one set-up of the rule test files: a harness of their own (time-skipping server,
+ * worker, PostgreSQL database, fake Graph API) started before the file's tests and closed
+ * after them, and the rules kit over it.
+ */
+export function useRulesHarness(): { harness: ConversationHarness; kit: RulesKit } {
+  let harness: ConversationHarness | undefined;
+  let kit: RulesKit | undefined;
+  before(async () => {
+    harness = await createConversationHarness();
+    kit = rulesKit(harness);
+  });
+  after(async () => harness?.close());
+  return { harness: late(() => harness!, 'the harness'), kit: late(() => kit!, 'the rules kit') };
 }

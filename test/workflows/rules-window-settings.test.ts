@@ -3,41 +3,34 @@
  * timers from the same starting moment), on the time-skipping server.
  */
 import assert from 'node:assert/strict';
-import { createConversationHarness, type ConversationHarness } from '../support/conversation-harness';
-import { HOUR, MINUTE, SECOND, freshContact, rulesKit, text, type ConversationRow, type RulesKit } from './rules-helpers';
+import { HOUR, MINUTE, SECOND, freshContact, text, type ConversationRow, useRulesHarness } from './rules-helpers';
 
 const REMINDER = text('Thanks for waiting! An agent is on the way.');
 const UNASSIGNED = text('We are away; we will answer soon.');
 
 describe('R11 customer-service window and R12 settings changes (time-skipping server)', () => {
-  let h: ConversationHarness;
-  let k: RulesKit;
-  before(async () => {
-    h = await createConversationHarness();
-    k = rulesKit(h);
-  });
-  after(async () => h?.close());
+  const { harness, kit } = useRulesHarness();
 
   /** R7: the reminder counts from the stretch's first message, or from assignment if later. */
   async function reminderStart(row: ConversationRow): Promise<number> {
-    const state = (await k.state(row))!;
+    const state = (await kit.state(row))!;
     assert.ok(state.unansweredSince !== null && state.assignedAt !== null, 'an unanswered stretch in an assigned conversation');
     return Math.max(state.unansweredSince, state.assignedAt);
   }
 
   /** The moment the agent's last reply started R9's count. */
   async function autoCloseStart(row: ConversationRow): Promise<number> {
-    const state = (await k.state(row))!;
+    const state = (await kit.state(row))!;
     assert.ok(state.lastAgentReplyAwaitingCustomer !== null, 'an agent reply awaiting the customer');
     return state.lastAgentReplyAwaitingCustomer;
   }
 
   /** An assigned conversation: the number has one online agent with room. */
   async function assignedConversation(contact: string, pn: string, agentId: string): Promise<ConversationRow> {
-    await k.addAgent(agentId, pn);
-    await k.customerSays(contact, pn, 'I need help');
-    const row = await k.conversationIn(contact, pn, 'assigned');
-    await k.settle(row);
+    await kit.addAgent(agentId, pn);
+    await kit.customerSays(contact, pn, 'I need help');
+    const row = await kit.conversationIn(contact, pn, 'assigned');
+    await kit.settle(row);
     return row;
   }
 
@@ -48,88 +41,88 @@ describe('R11 customer-service window and R12 settings changes (time-skipping se
      * (delivered late, as Meta may) carries the timestamp that makes the window what we want.
      */
     async function reminderDueAfterLastMessage(contact: string, pn: string, dueAfterLastMessage: number) {
-      await k.addAgent(`agent-${pn}`, pn);
-      await k.customerSays(contact, pn, 'first', { sentAt: (await h.now()) - 5 * SECOND });
-      const row = await k.conversationIn(contact, pn, 'assigned');
-      await k.settle(row);
+      await kit.addAgent(`agent-${pn}`, pn);
+      await kit.customerSays(contact, pn, 'first', { sentAt: (await harness.now()) - 5 * SECOND });
+      const row = await kit.conversationIn(contact, pn, 'assigned');
+      await kit.settle(row);
       const due = (await reminderStart(row)) + 24 * HOUR;
       const lastMessageAt = due - dueAfterLastMessage;
-      await k.customerSays(contact, pn, 'second', { sentAt: lastMessageAt });
-      await k.settle(row);
-      assert.equal((await k.state(row))!.lastCustomerMessageAt, lastMessageAt);
+      await kit.customerSays(contact, pn, 'second', { sentAt: lastMessageAt });
+      await kit.settle(row);
+      assert.equal((await kit.state(row))!.lastCustomerMessageAt, lastMessageAt);
       assert.equal(await reminderStart(row), due - 24 * HOUR, 'the second message does not restart the stretch');
       return { row, due };
     }
 
     it('skips an automated message due 24 h + 1 s after the last customer message, records why, and carries on', async () => {
-      const pn = await k.numberWith({ reminder: { enabled: true, waitMinutes: 24 * 60, message: REMINDER } });
+      const pn = await kit.numberWith({ reminder: { enabled: true, waitMinutes: 24 * 60, message: REMINDER } });
       const contact = freshContact('r11-late');
-      await k.run(async () => {
+      await kit.run(async () => {
         const { row, due } = await reminderDueAfterLastMessage(contact, pn, 24 * HOUR + SECOND);
-        await k.advanceTo(row, due);
-        const [reminder] = await k.waitForAutomation(row, 'reminder');
+        await kit.advanceTo(row, due);
+        const [reminder] = await kit.waitForAutomation(row, 'reminder');
         assert.equal(reminder.status, 'skipped');
         assert.match(reminder.skip_reason ?? '', /24-hour customer-service window/);
-        assert.deepEqual(k.sentTo(contact), [], 'nothing reached the Graph API');
+        assert.deepEqual(kit.sentTo(contact), [], 'nothing reached the Graph API');
 
         // The workflow neither failed nor retried: it is still serving the conversation.
-        const description = await k.handleOf(row).describe();
+        const description = await kit.handleOf(row).describe();
         assert.equal(description.status.name, 'RUNNING');
-        const history = await k.handleOf(row).fetchHistory();
+        const history = await kit.handleOf(row).fetchHistory();
         assert.ok(!history.events!.some((e) => e.workflowTaskFailedEventAttributes || e.activityTaskFailedEventAttributes), 'no failed task');
-        assert.equal((await k.state(row))!.status, 'assigned');
-        await k.close(row);
-        assert.equal((await k.reload(row)).status, 'closed');
+        assert.equal((await kit.state(row))!.status, 'assigned');
+        await kit.close(row);
+        assert.equal((await kit.reload(row)).status, 'closed');
       });
     });
 
     it('still sends an automated message due exactly 24 h after the last customer message', async () => {
-      const pn = await k.numberWith({ reminder: { enabled: true, waitMinutes: 24 * 60, message: REMINDER } });
+      const pn = await kit.numberWith({ reminder: { enabled: true, waitMinutes: 24 * 60, message: REMINDER } });
       const contact = freshContact('r11-edge');
-      await k.run(async () => {
+      await kit.run(async () => {
         const { row, due } = await reminderDueAfterLastMessage(contact, pn, 24 * HOUR);
-        await k.advanceTo(row, due);
-        const [reminder] = await k.waitForAutomation(row, 'reminder');
+        await kit.advanceTo(row, due);
+        const [reminder] = await kit.waitForAutomation(row, 'reminder');
         assert.equal(reminder.status, 'accepted');
         assert.equal(reminder.skip_reason, null);
         assert.deepEqual(
-          k.sentTo(contact).map((b) => b.text),
+          kit.sentTo(contact).map((b) => b.text),
           [REMINDER.text],
         );
       });
     });
 
     it('skips an unassigned reply whose delay ends outside the window (a late-delivered message)', async () => {
-      const pn = await k.numberWith({ unassignedReply: { enabled: true, delaySeconds: 600, message: UNASSIGNED } });
+      const pn = await kit.numberWith({ unassignedReply: { enabled: true, delaySeconds: 600, message: UNASSIGNED } });
       const contact = freshContact('r11-unassigned');
-      await k.run(async () => {
+      await kit.run(async () => {
         // Meta stamped it 23 h 55 min ago (it reaches us late): the 10-minute delay ends after the window.
-        await k.customerSays(contact, pn, 'hello?', { sentAt: (await h.now()) - 24 * HOUR + 5 * MINUTE });
-        const row = await k.conversationIn(contact, pn, 'unassigned');
-        const enteredAt = (await k.state(row))!.unassignedReplyOwedSince!;
-        await k.advanceTo(row, enteredAt + 600 * SECOND);
-        const [reply] = await k.waitForAutomation(row, 'unassigned_reply');
+        await kit.customerSays(contact, pn, 'hello?', { sentAt: (await harness.now()) - 24 * HOUR + 5 * MINUTE });
+        const row = await kit.conversationIn(contact, pn, 'unassigned');
+        const enteredAt = (await kit.state(row))!.unassignedReplyOwedSince!;
+        await kit.advanceTo(row, enteredAt + 600 * SECOND);
+        const [reply] = await kit.waitForAutomation(row, 'unassigned_reply');
         assert.equal(reply.status, 'skipped');
         assert.match(reply.skip_reason ?? '', /24-hour/);
-        assert.deepEqual(k.sentTo(contact), []);
-        assert.equal((await k.state(row))!.status, 'unassigned');
+        assert.deepEqual(kit.sentTo(contact), []);
+        assert.equal((await kit.state(row))!.status, 'unassigned');
       });
     });
 
     it('records the survey after a 72-hour auto-close as skipped: the window closed long before', async () => {
-      const pn = await k.numberWith({ autoClose: { enabled: true, afterMinutes: 72 * 60 }, csat: { enabled: true } });
+      const pn = await kit.numberWith({ autoClose: { enabled: true, afterMinutes: 72 * 60 }, csat: { enabled: true } });
       const contact = freshContact('r11-csat');
-      await k.run(async () => {
+      await kit.run(async () => {
         const row = await assignedConversation(contact, pn, `agent-${pn}`);
-        await k.agentReplies(row, `agent-${pn}`, 'Here is your answer');
-        await k.advanceTo(row, (await autoCloseStart(row)) + 72 * HOUR);
-        const closed = await k.conversationIn(contact, pn, 'closed');
+        await kit.agentReplies(row, `agent-${pn}`, 'Here is your answer');
+        await kit.advanceTo(row, (await autoCloseStart(row)) + 72 * HOUR);
+        const closed = await kit.conversationIn(contact, pn, 'closed');
         assert.equal(closed.close_reason, 'auto_close');
-        const [survey] = await k.waitForAutomation(row, 'csat');
+        const [survey] = await kit.waitForAutomation(row, 'csat');
         assert.equal(survey.status, 'skipped');
         assert.match(survey.skip_reason ?? '', /24-hour/);
         assert.deepEqual(
-          k.sentTo(contact).map((b) => b.type),
+          kit.sentTo(contact).map((b) => b.type),
           ['text'],
           'only the agent reply was sent',
         );
@@ -139,158 +132,158 @@ describe('R11 customer-service window and R12 settings changes (time-skipping se
 
   describe('R12 settings changes re-arm running timers', () => {
     it('a shorter reminder wait fires at the new W from the same start (W 10 → 5 min after 3 min)', async () => {
-      const pn = await k.numberWith({ reminder: { enabled: true, waitMinutes: 10, message: REMINDER } });
+      const pn = await kit.numberWith({ reminder: { enabled: true, waitMinutes: 10, message: REMINDER } });
       const contact = freshContact('r12-shorter');
-      await k.run(async () => {
+      await kit.run(async () => {
         const row = await assignedConversation(contact, pn, `agent-${pn}`);
         const start = await reminderStart(row);
-        await k.advanceTo(row, start + 3 * MINUTE);
-        await k.changeSettings(row, { reminder: { enabled: true, waitMinutes: 5, message: REMINDER } });
-        await k.advanceTo(row, start + 5 * MINUTE - SECOND);
-        assert.deepEqual(await k.outbound(row, 'reminder'), [], 'not before the new W');
-        await k.advanceTo(row, start + 5 * MINUTE);
-        const [reminder] = await k.waitForAutomation(row, 'reminder');
+        await kit.advanceTo(row, start + 3 * MINUTE);
+        await kit.changeSettings(row, { reminder: { enabled: true, waitMinutes: 5, message: REMINDER } });
+        await kit.advanceTo(row, start + 5 * MINUTE - SECOND);
+        assert.deepEqual(await kit.outbound(row, 'reminder'), [], 'not before the new W');
+        await kit.advanceTo(row, start + 5 * MINUTE);
+        const [reminder] = await kit.waitForAutomation(row, 'reminder');
         assert.equal(reminder.status, 'accepted');
         // Once only: the old 10-minute deadline does not fire a second reminder.
-        await k.advanceTo(row, start + 11 * MINUTE);
-        assert.equal((await k.outbound(row, 'reminder')).length, 1);
+        await kit.advanceTo(row, start + 11 * MINUTE);
+        assert.equal((await kit.outbound(row, 'reminder')).length, 1);
       });
     });
 
     it('a reminder wait shortened below the time already waited fires at once (W 10 → 2 min after 3 min)', async () => {
-      const pn = await k.numberWith({ reminder: { enabled: true, waitMinutes: 10, message: REMINDER } });
+      const pn = await kit.numberWith({ reminder: { enabled: true, waitMinutes: 10, message: REMINDER } });
       const contact = freshContact('r12-overdue');
-      await k.run(async () => {
+      await kit.run(async () => {
         const row = await assignedConversation(contact, pn, `agent-${pn}`);
         const start = await reminderStart(row);
-        await k.advanceTo(row, start + 3 * MINUTE);
-        await k.changeSettings(row, { reminder: { enabled: true, waitMinutes: 2, message: REMINDER } });
-        const [reminder] = await k.waitForAutomation(row, 'reminder');
+        await kit.advanceTo(row, start + 3 * MINUTE);
+        await kit.changeSettings(row, { reminder: { enabled: true, waitMinutes: 2, message: REMINDER } });
+        const [reminder] = await kit.waitForAutomation(row, 'reminder');
         assert.equal(reminder.status, 'accepted');
-        assert.ok((await h.now()) - start < 3 * MINUTE + 10 * SECOND, 'sent on the save, without waiting for time to pass');
+        assert.ok((await harness.now()) - start < 3 * MINUTE + 10 * SECOND, 'sent on the save, without waiting for time to pass');
       });
     });
 
     it('a longer reminder wait postpones the reminder (W 5 → 10 min after 3 min)', async () => {
-      const pn = await k.numberWith({ reminder: { enabled: true, waitMinutes: 5, message: REMINDER } });
+      const pn = await kit.numberWith({ reminder: { enabled: true, waitMinutes: 5, message: REMINDER } });
       const contact = freshContact('r12-longer');
-      await k.run(async () => {
+      await kit.run(async () => {
         const row = await assignedConversation(contact, pn, `agent-${pn}`);
         const start = await reminderStart(row);
-        await k.advanceTo(row, start + 3 * MINUTE);
-        await k.changeSettings(row, { reminder: { enabled: true, waitMinutes: 10, message: REMINDER } });
-        await k.advanceTo(row, start + 10 * MINUTE - SECOND);
-        assert.deepEqual(await k.outbound(row, 'reminder'), []);
-        await k.advanceTo(row, start + 10 * MINUTE);
-        await k.waitForAutomation(row, 'reminder');
+        await kit.advanceTo(row, start + 3 * MINUTE);
+        await kit.changeSettings(row, { reminder: { enabled: true, waitMinutes: 10, message: REMINDER } });
+        await kit.advanceTo(row, start + 10 * MINUTE - SECOND);
+        assert.deepEqual(await kit.outbound(row, 'reminder'), []);
+        await kit.advanceTo(row, start + 10 * MINUTE);
+        await kit.waitForAutomation(row, 'reminder');
       });
     });
 
     it('a shorter auto-close time closes at the new T from the agent reply (T 10 → 5 min after 3 min)', async () => {
-      const pn = await k.numberWith({ autoClose: { enabled: true, afterMinutes: 10 } });
+      const pn = await kit.numberWith({ autoClose: { enabled: true, afterMinutes: 10 } });
       const contact = freshContact('r12-autoclose');
-      await k.run(async () => {
+      await kit.run(async () => {
         const agent = `agent-${pn}`;
         const row = await assignedConversation(contact, pn, agent);
-        await k.agentReplies(row, agent);
+        await kit.agentReplies(row, agent);
         const start = await autoCloseStart(row);
-        await k.advanceTo(row, start + 3 * MINUTE);
-        await k.changeSettings(row, { autoClose: { enabled: true, afterMinutes: 5 } });
-        await k.advanceTo(row, start + 5 * MINUTE - SECOND);
-        assert.equal((await k.reload(row)).status, 'assigned');
-        await k.advanceTo(row, start + 5 * MINUTE);
-        const closed = await k.conversationIn(contact, pn, 'closed');
+        await kit.advanceTo(row, start + 3 * MINUTE);
+        await kit.changeSettings(row, { autoClose: { enabled: true, afterMinutes: 5 } });
+        await kit.advanceTo(row, start + 5 * MINUTE - SECOND);
+        assert.equal((await kit.reload(row)).status, 'assigned');
+        await kit.advanceTo(row, start + 5 * MINUTE);
+        const closed = await kit.conversationIn(contact, pn, 'closed');
         assert.equal(closed.close_reason, 'auto_close');
       });
     });
 
     it('an auto-close time shortened below the time already waited closes at once (T 10 → 2 min after 3 min)', async () => {
-      const pn = await k.numberWith({ autoClose: { enabled: true, afterMinutes: 10 } });
+      const pn = await kit.numberWith({ autoClose: { enabled: true, afterMinutes: 10 } });
       const contact = freshContact('r12-autoclose-overdue');
-      await k.run(async () => {
+      await kit.run(async () => {
         const agent = `agent-${pn}`;
         const row = await assignedConversation(contact, pn, agent);
-        await k.agentReplies(row, agent);
+        await kit.agentReplies(row, agent);
         const start = await autoCloseStart(row);
-        await k.advanceTo(row, start + 3 * MINUTE);
-        await k.changeSettings(row, { autoClose: { enabled: true, afterMinutes: 2 } });
-        const closed = await k.conversationIn(contact, pn, 'closed');
+        await kit.advanceTo(row, start + 3 * MINUTE);
+        await kit.changeSettings(row, { autoClose: { enabled: true, afterMinutes: 2 } });
+        const closed = await kit.conversationIn(contact, pn, 'closed');
         assert.equal(closed.close_reason, 'auto_close');
-        assert.ok((await h.now()) - start < 3 * MINUTE + 10 * SECOND);
+        assert.ok((await harness.now()) - start < 3 * MINUTE + 10 * SECOND);
       });
     });
 
     it('a shorter unassigned-reply delay counts from the same entry (60 → 20 s after 10 s)', async () => {
-      const pn = await k.numberWith({ unassignedReply: { enabled: true, delaySeconds: 60, message: UNASSIGNED } });
+      const pn = await kit.numberWith({ unassignedReply: { enabled: true, delaySeconds: 60, message: UNASSIGNED } });
       const contact = freshContact('r12-delay');
-      await k.run(async () => {
-        await k.customerSays(contact, pn);
-        const row = await k.conversationIn(contact, pn, 'unassigned');
-        const enteredAt = (await k.state(row))!.unassignedReplyOwedSince!;
-        await k.advanceTo(row, enteredAt + 10 * SECOND);
-        await k.changeSettings(row, { unassignedReply: { enabled: true, delaySeconds: 20, message: UNASSIGNED } });
-        await k.advanceTo(row, enteredAt + 19 * SECOND);
-        assert.deepEqual(await k.outbound(row, 'unassigned_reply'), []);
-        await k.advanceTo(row, enteredAt + 20 * SECOND);
-        assert.equal((await k.waitForAutomation(row, 'unassigned_reply'))[0].status, 'accepted');
+      await kit.run(async () => {
+        await kit.customerSays(contact, pn);
+        const row = await kit.conversationIn(contact, pn, 'unassigned');
+        const enteredAt = (await kit.state(row))!.unassignedReplyOwedSince!;
+        await kit.advanceTo(row, enteredAt + 10 * SECOND);
+        await kit.changeSettings(row, { unassignedReply: { enabled: true, delaySeconds: 20, message: UNASSIGNED } });
+        await kit.advanceTo(row, enteredAt + 19 * SECOND);
+        assert.deepEqual(await kit.outbound(row, 'unassigned_reply'), []);
+        await kit.advanceTo(row, enteredAt + 20 * SECOND);
+        assert.equal((await kit.waitForAutomation(row, 'unassigned_reply'))[0].status, 'accepted');
       });
     });
 
     it('disabling the reminder stops its pending timer', async () => {
-      const pn = await k.numberWith({ reminder: { enabled: true, waitMinutes: 5, message: REMINDER } });
+      const pn = await kit.numberWith({ reminder: { enabled: true, waitMinutes: 5, message: REMINDER } });
       const contact = freshContact('r12-reminder-off');
-      await k.run(async () => {
+      await kit.run(async () => {
         const row = await assignedConversation(contact, pn, `agent-${pn}`);
         const start = await reminderStart(row);
-        await k.advanceTo(row, start + 3 * MINUTE);
-        await k.changeSettings(row, { reminder: { enabled: false, waitMinutes: 5, message: REMINDER } });
-        await k.advanceTo(row, start + 2 * HOUR);
-        assert.deepEqual(await k.outbound(row, 'reminder'), []);
-        assert.deepEqual(k.sentTo(contact), []);
+        await kit.advanceTo(row, start + 3 * MINUTE);
+        await kit.changeSettings(row, { reminder: { enabled: false, waitMinutes: 5, message: REMINDER } });
+        await kit.advanceTo(row, start + 2 * HOUR);
+        assert.deepEqual(await kit.outbound(row, 'reminder'), []);
+        assert.deepEqual(kit.sentTo(contact), []);
       });
     });
 
     it('disabling auto-close stops its pending timer', async () => {
-      const pn = await k.numberWith({ autoClose: { enabled: true, afterMinutes: 5 } });
+      const pn = await kit.numberWith({ autoClose: { enabled: true, afterMinutes: 5 } });
       const contact = freshContact('r12-autoclose-off');
-      await k.run(async () => {
+      await kit.run(async () => {
         const agent = `agent-${pn}`;
         const row = await assignedConversation(contact, pn, agent);
-        await k.agentReplies(row, agent);
+        await kit.agentReplies(row, agent);
         const start = await autoCloseStart(row);
-        await k.advanceTo(row, start + 3 * MINUTE);
-        await k.changeSettings(row, { autoClose: { enabled: false, afterMinutes: 5 } });
-        await k.advanceTo(row, start + 2 * HOUR);
-        assert.equal((await k.reload(row)).status, 'assigned');
+        await kit.advanceTo(row, start + 3 * MINUTE);
+        await kit.changeSettings(row, { autoClose: { enabled: false, afterMinutes: 5 } });
+        await kit.advanceTo(row, start + 2 * HOUR);
+        assert.equal((await kit.reload(row)).status, 'assigned');
       });
     });
 
     it('disabling the unassigned reply during its delay stops it', async () => {
-      const pn = await k.numberWith({ unassignedReply: { enabled: true, delaySeconds: 60, message: UNASSIGNED } });
+      const pn = await kit.numberWith({ unassignedReply: { enabled: true, delaySeconds: 60, message: UNASSIGNED } });
       const contact = freshContact('r12-unassigned-off');
-      await k.run(async () => {
-        await k.customerSays(contact, pn);
-        const row = await k.conversationIn(contact, pn, 'unassigned');
-        const enteredAt = (await k.state(row))!.unassignedReplyOwedSince!;
-        await k.advanceTo(row, enteredAt + 30 * SECOND);
-        await k.changeSettings(row, { unassignedReply: { enabled: false, delaySeconds: 60, message: UNASSIGNED } });
-        await k.advanceTo(row, enteredAt + 10 * MINUTE);
-        assert.deepEqual(await k.outbound(row, 'unassigned_reply'), []);
-        assert.deepEqual(k.sentTo(contact), []);
+      await kit.run(async () => {
+        await kit.customerSays(contact, pn);
+        const row = await kit.conversationIn(contact, pn, 'unassigned');
+        const enteredAt = (await kit.state(row))!.unassignedReplyOwedSince!;
+        await kit.advanceTo(row, enteredAt + 30 * SECOND);
+        await kit.changeSettings(row, { unassignedReply: { enabled: false, delaySeconds: 60, message: UNASSIGNED } });
+        await kit.advanceTo(row, enteredAt + 10 * MINUTE);
+        assert.deepEqual(await kit.outbound(row, 'unassigned_reply'), []);
+        assert.deepEqual(kit.sentTo(contact), []);
       });
     });
 
     it('enabling the unassigned reply later sends nothing for a conversation that entered unassigned while it was off', async () => {
-      const pn = await k.numberWith({ unassignedReply: { enabled: false, delaySeconds: 0, message: UNASSIGNED } });
+      const pn = await kit.numberWith({ unassignedReply: { enabled: false, delaySeconds: 0, message: UNASSIGNED } });
       const contact = freshContact('r12-unassigned-on');
-      await k.run(async () => {
-        await k.customerSays(contact, pn);
-        const row = await k.conversationIn(contact, pn, 'unassigned');
-        await k.advance(row, 5 * MINUTE);
-        await k.changeSettings(row, { unassignedReply: { enabled: true, delaySeconds: 0, message: UNASSIGNED } });
-        await k.advance(row, 10 * MINUTE);
-        assert.deepEqual(await k.outbound(row, 'unassigned_reply'), [], 'R4 is owed only when the conversation enters unassigned with it on');
-        assert.deepEqual(k.sentTo(contact), []);
+      await kit.run(async () => {
+        await kit.customerSays(contact, pn);
+        const row = await kit.conversationIn(contact, pn, 'unassigned');
+        await kit.advance(row, 5 * MINUTE);
+        await kit.changeSettings(row, { unassignedReply: { enabled: true, delaySeconds: 0, message: UNASSIGNED } });
+        await kit.advance(row, 10 * MINUTE);
+        assert.deepEqual(await kit.outbound(row, 'unassigned_reply'), [], 'R4 is owed only when the conversation enters unassigned with it on');
+        assert.deepEqual(kit.sentTo(contact), []);
       });
     });
   });

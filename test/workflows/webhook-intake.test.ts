@@ -15,8 +15,8 @@
 import assert from 'node:assert/strict';
 import { isGrpcServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import { parseWebhookPayload } from '../../src/whatsapp/webhook-parser';
-import { conversationWorkflowId } from '../../workflows/conversation/definitions';
-import { welcomeWorkflowId } from '../../workflows/welcome-workflow';
+import { conversationWorkflowId } from '../../workflows/conversation/contract';
+import { welcomeWorkflowId } from '../../workflows/welcome/contract';
 import { loadWebhookFixture, webhookFixtureNames } from '../fixtures/webhooks';
 import { createConversationHarness, eventually, PHONE_NUMBER_ID, type ConversationHarness } from '../support/conversation-harness';
 
@@ -34,8 +34,18 @@ interface ContactRow {
   profile_name: string | null;
 }
 
-const ANA: ContactRow = { identity_key: 'BR.1480625993027561234', user_id: 'BR.1480625993027561234', wa_id: '5511999990000', profile_name: 'Ana Souza' };
-const BEN: ContactRow = { identity_key: 'US.13491208655302741918', user_id: 'US.13491208655302741918', wa_id: '16505551234', profile_name: 'Ben Carter' };
+const ANA: ContactRow = {
+  identity_key: 'BR.1480625993027561234',
+  user_id: 'BR.1480625993027561234',
+  wa_id: '5511999990000',
+  profile_name: 'Ana Souza',
+};
+const BEN: ContactRow = {
+  identity_key: 'US.13491208655302741918',
+  user_id: 'US.13491208655302741918',
+  wa_id: '16505551234',
+  profile_name: 'Ben Carter',
+};
 /** Ana before the BSUID rollout: only her phone number identifies her. */
 const ANA_BY_PHONE: ContactRow = { identity_key: '5511999990000', user_id: null, wa_id: '5511999990000', profile_name: 'Ana Souza' };
 
@@ -91,15 +101,37 @@ const single = (type: string, summary: Json, options: Partial<ExpectedInbound> &
   contacts: 1,
 });
 
-const media = (mediaType: string, fields: Json): Json => ({ kind: 'media', mediaType, mediaId: null, mimeType: null, caption: null, filename: null, ...fields });
+const media = (mediaType: string, fields: Json): Json => ({
+  kind: 'media',
+  mediaType,
+  mediaId: null,
+  mimeType: null,
+  caption: null,
+  filename: null,
+  ...fields,
+});
 
 /** One entry per fixture; a fixture added to the corpus without one fails the first test. */
 const EXPECTATIONS: Record<string, Expectation> = {
   'audio-voice': single('audio', media('audio', { mediaId: '1560213474836950', mimeType: 'audio/ogg; codecs=opus', voice: true })),
   'batch-many': {
     inbound: [
-      { at: [0, 0, 0], type: 'text', content: content({ kind: 'text', body: 'Is the store open on Sunday?' }), contact: BEN, firstContact: true, route: 'conversation' },
-      { at: [0, 0, 1], type: 'text', content: content({ kind: 'text', body: 'Any news on my order?' }), contact: ANA, firstContact: true, route: 'conversation' },
+      {
+        at: [0, 0, 0],
+        type: 'text',
+        content: content({ kind: 'text', body: 'Is the store open on Sunday?' }),
+        contact: BEN,
+        firstContact: true,
+        route: 'conversation',
+      },
+      {
+        at: [0, 0, 1],
+        type: 'text',
+        content: content({ kind: 'text', body: 'Any news on my order?' }),
+        contact: ANA,
+        firstContact: true,
+        route: 'conversation',
+      },
       {
         at: [0, 0, 2],
         type: 'image',
@@ -128,46 +160,84 @@ const EXPECTATIONS: Record<string, Expectation> = {
         field: 'message_template_status_update',
         reason: 'field message_template_status_update is not processed',
         phoneNumberId: null,
-        raw: (body) => (((body.entry as Json[])[0].changes as Json[])[2]),
+        raw: (body) => ((body.entry as Json[])[0].changes as Json[])[2],
       },
     ],
     // Ben on each number, Ana on the first.
     contacts: 3,
   },
-  'bsuid-empty-phone': single('text', { kind: 'text', body: 'Hallo' }, { contact: { identity_key: 'DE.9012876543210987654', user_id: 'DE.9012876543210987654', wa_id: null, profile_name: 'Dmitri' } }),
-  'bsuid-no-phone': single('text', { kind: 'text', body: 'Oi, tudo bem?' }, { contact: { identity_key: 'BR.5518235870012647731', user_id: 'BR.5518235870012647731', wa_id: null, profile_name: 'Carla' } }),
+  'bsuid-empty-phone': single(
+    'text',
+    { kind: 'text', body: 'Hallo' },
+    { contact: { identity_key: 'DE.9012876543210987654', user_id: 'DE.9012876543210987654', wa_id: null, profile_name: 'Dmitri' } },
+  ),
+  'bsuid-no-phone': single(
+    'text',
+    { kind: 'text', body: 'Oi, tudo bem?' },
+    { contact: { identity_key: 'BR.5518235870012647731', user_id: 'BR.5518235870012647731', wa_id: null, profile_name: 'Carla' } },
+  ),
   contacts: single('contacts', { kind: 'contacts', names: ['Chandler Bing', 'Monica Geller'] }),
-  document: single('document', media('document', { mediaId: '884163617018937', mimeType: 'application/pdf', caption: 'Receipt for order 4521', filename: 'receipt-4521.pdf' })),
+  document: single(
+    'document',
+    media('document', { mediaId: '884163617018937', mimeType: 'application/pdf', caption: 'Receipt for order 4521', filename: 'receipt-4521.pdf' }),
+  ),
   // The same wamid in two entries of one POST: one row, one signal.
   duplicates: single('text', { kind: 'text', body: 'Hello?' }),
-  image: single('image', media('image', { mediaId: '1003383421387256', mimeType: 'image/jpeg', caption: 'This is the damaged box' }), { contact: ANA_BY_PHONE }),
-  'interactive-button-reply': single('interactive', { kind: 'button_reply', id: 'order-status', title: 'Order status' }, { extra: { contextMessageId: OUT1 } }),
+  image: single('image', media('image', { mediaId: '1003383421387256', mimeType: 'image/jpeg', caption: 'This is the damaged box' }), {
+    contact: ANA_BY_PHONE,
+  }),
+  'interactive-button-reply': single(
+    'interactive',
+    { kind: 'button_reply', id: 'order-status', title: 'Order status' },
+    { extra: { contextMessageId: OUT1 } },
+  ),
   // "csat-5" is not one of our survey row ids (csat:<conversation>:<score>): an ordinary answer.
-  'interactive-list-reply': single('interactive', { kind: 'list_reply', id: 'csat-5', title: '5 Very satisfied', description: 'Everything went great' }, { extra: { contextMessageId: OUT1 } }),
+  'interactive-list-reply': single(
+    'interactive',
+    { kind: 'list_reply', id: 'csat-5', title: '5 Very satisfied', description: 'Everything went great' },
+    { extra: { contextMessageId: OUT1 } },
+  ),
   'interactive-without-body-error': {
-    ...single('interactive', { kind: 'other', type: 'interactive' }, {
-      extra: { contextMessageId: OUT1, errors: [{ code: 131000, title: 'Something went wrong', message: 'Something went wrong', details: 'Unsupported webhook payload' }] },
-    }),
+    ...single(
+      'interactive',
+      { kind: 'other', type: 'interactive' },
+      {
+        extra: {
+          contextMessageId: OUT1,
+          errors: [{ code: 131000, title: 'Something went wrong', message: 'Something went wrong', details: 'Unsupported webhook payload' }],
+        },
+      },
+    ),
     other: [{ field: 'messages', reason: 'value error 131000', phoneNumberId: PHONE_NUMBER_ID, raw: (body) => (valueAt(body).errors as Json[])[0] }],
   },
-  location: single('location', { kind: 'location', latitude: -23.561414, longitude: -46.655881, name: 'MASP', address: 'Av. Paulista, 1578 - Bela Vista, São Paulo' }),
+  location: single('location', {
+    kind: 'location',
+    latitude: -23.561414,
+    longitude: -46.655881,
+    name: 'MASP',
+    address: 'Av. Paulista, 1578 - Bela Vista, São Paulo',
+  }),
   'reaction-removed': single('reaction', { kind: 'reaction', messageId: OUT1, emoji: null }, { route: 'stored_only' }),
   reaction: single('reaction', { kind: 'reaction', messageId: OUT1, emoji: '👍' }, { route: 'stored_only' }),
-  'referral-ctwa': single('text', { kind: 'text', body: 'Hello! Can I get more info on this?' }, {
-    extra: {
-      referral: {
-        source_url: 'https://fb.me/3cr4Wqqkv',
-        source_id: '120226305854810726',
-        source_type: 'ad',
-        body: 'Summer sale: 30% off all sneakers',
-        headline: 'Chat with us',
-        media_type: 'image',
-        image_url: 'https://scontent.xx.fbcdn.net/v/t45.1600-4/ad-image.jpg',
-        ctwa_clid: 'ARAkLkA8rmlFeiCktEJQ-QTwRiyYHAFDLMNDBH0CD3qpjd0HR4irJ6LEkR7JwFF4XvnO2E4Nx0-eM-GABDLOPaOdRMv-_zfUQ2a',
-        welcome_message: { text: 'Hi! How can we help with your sneakers?' },
+  'referral-ctwa': single(
+    'text',
+    { kind: 'text', body: 'Hello! Can I get more info on this?' },
+    {
+      extra: {
+        referral: {
+          source_url: 'https://fb.me/3cr4Wqqkv',
+          source_id: '120226305854810726',
+          source_type: 'ad',
+          body: 'Summer sale: 30% off all sneakers',
+          headline: 'Chat with us',
+          media_type: 'image',
+          image_url: 'https://scontent.xx.fbcdn.net/v/t45.1600-4/ad-image.jpg',
+          ctwa_clid: 'ARAkLkA8rmlFeiCktEJQ-QTwRiyYHAFDLMNDBH0CD3qpjd0HR4irJ6LEkR7JwFF4XvnO2E4Nx0-eM-GABDLOPaOdRMv-_zfUQ2a',
+          welcome_message: { text: 'Hi! How can we help with your sneakers?' },
+        },
       },
     },
-  }),
+  ),
   'request-welcome': single('request_welcome', { kind: 'request_welcome' }, { route: 'welcome' }),
   'status-failed': { inbound: [], statusEvents: [[OUT1, 'failed']], contacts: 0 },
   'statuses-out-of-order': {
@@ -180,17 +250,33 @@ const EXPECTATIONS: Record<string, Expectation> = {
   },
   sticker: single('sticker', media('sticker', { mediaId: '2151958465167337', mimeType: 'image/webp', animated: false })),
   // No contacts[] on system messages: the sender is `from` (the old number).
-  system: single('system', { kind: 'system', systemType: 'user_changed_number', body: 'User Ben Carter changed from 16505551234 to 12195555358' }, {
-    contact: { identity_key: '16505551234', user_id: null, wa_id: '16505551234', profile_name: null },
-    route: 'stored_only',
-  }),
-  'template-button': single('button', { kind: 'template_button', payload: 'STOP_PROMOTIONS', text: 'Stop promotions' }, { extra: { contextMessageId: OUT1 } }),
+  system: single(
+    'system',
+    { kind: 'system', systemType: 'user_changed_number', body: 'User Ben Carter changed from 16505551234 to 12195555358' },
+    {
+      contact: { identity_key: '16505551234', user_id: null, wa_id: '16505551234', profile_name: null },
+      route: 'stored_only',
+    },
+  ),
+  'template-button': single(
+    'button',
+    { kind: 'template_button', payload: 'STOP_PROMOTIONS', text: 'Stop promotions' },
+    { extra: { contextMessageId: OUT1 } },
+  ),
   text: single('text', { kind: 'text', body: 'Hi there, my order #4521 has not arrived yet' }),
   // Stored under Meta's type name and handed to the conversation like any customer message.
   'unknown-type': single('poll_vote', { kind: 'other', type: 'poll_vote' }),
-  unsupported: single('unsupported', { kind: 'unsupported', unsupportedType: 'poll_creation' }, {
-    extra: { errors: [{ code: 131051, title: 'Message type unknown', message: 'Message type unknown', details: 'Message type is currently not supported.' }] },
-  }),
+  unsupported: single(
+    'unsupported',
+    { kind: 'unsupported', unsupportedType: 'poll_creation' },
+    {
+      extra: {
+        errors: [
+          { code: 131051, title: 'Message type unknown', message: 'Message type unknown', details: 'Message type is currently not supported.' },
+        ],
+      },
+    },
+  ),
   'value-errors': {
     inbound: [],
     other: [
@@ -238,10 +324,19 @@ async function isIdle(h: ConversationHarness, workflowId: string): Promise<boole
   }
   const activitiesScheduled = events.filter((e) => e.activityTaskScheduledEventAttributes).length;
   const activitiesClosed = events.filter(
-    (e) => e.activityTaskCompletedEventAttributes || e.activityTaskFailedEventAttributes || e.activityTaskTimedOutEventAttributes || e.activityTaskCanceledEventAttributes,
+    (e) =>
+      e.activityTaskCompletedEventAttributes ||
+      e.activityTaskFailedEventAttributes ||
+      e.activityTaskTimedOutEventAttributes ||
+      e.activityTaskCanceledEventAttributes,
   ).length;
-  const lastTask = [...events].reverse().find((e) => e.workflowTaskScheduledEventAttributes || e.workflowTaskStartedEventAttributes || e.workflowTaskCompletedEventAttributes);
-  const closed = events.some((e) => e.workflowExecutionCompletedEventAttributes || e.workflowExecutionContinuedAsNewEventAttributes || e.workflowExecutionTerminatedEventAttributes);
+  const lastTask = [...events]
+    .reverse()
+    .find((e) => e.workflowTaskScheduledEventAttributes || e.workflowTaskStartedEventAttributes || e.workflowTaskCompletedEventAttributes);
+  const closed = events.some(
+    (e) =>
+      e.workflowExecutionCompletedEventAttributes || e.workflowExecutionContinuedAsNewEventAttributes || e.workflowExecutionTerminatedEventAttributes,
+  );
   return closed || (activitiesScheduled === activitiesClosed && Boolean(lastTask?.workflowTaskCompletedEventAttributes));
 }
 
@@ -293,7 +388,16 @@ function statusWebhook(wamid: string, status: string, extra: Json = {}, timestam
             value: {
               messaging_product: 'whatsapp',
               metadata: { display_phone_number: '15550001111', phone_number_id: PHONE_NUMBER_ID },
-              statuses: [{ id: wamid, status, timestamp: String(timestamp), recipient_id: '5511999990000', recipient_user_id: 'BR.1480625993027561234', ...extra }],
+              statuses: [
+                {
+                  id: wamid,
+                  status,
+                  timestamp: String(timestamp),
+                  recipient_id: '5511999990000',
+                  recipient_user_id: 'BR.1480625993027561234',
+                  ...extra,
+                },
+              ],
             },
           },
         ],
@@ -372,7 +476,11 @@ describe('webhook intake: what every webhook stores (time-skipping server, real 
           const conversationWf = conversationWorkflowId(row.phone_number_id, row.contact_id);
           if (exp.route === 'conversation') {
             signalsExpected.set(conversationWf, (signalsExpected.get(conversationWf) ?? 0) + 1);
-            const attached = await eventually(() => h.db('messages').where({ id: row.id }).whereNotNull('conversation_id').first(), 15_000, `${row.wamid} attached`);
+            const attached = await eventually(
+              () => h.db('messages').where({ id: row.id }).whereNotNull('conversation_id').first(),
+              15_000,
+              `${row.wamid} attached`,
+            );
             const conversation = await h.db('conversations').where({ id: attached.conversation_id }).first();
             assert.equal(conversation.contact_id, row.contact_id);
             assert.equal(conversation.workflow_id, conversationWf);
@@ -386,7 +494,14 @@ describe('webhook intake: what every webhook stores (time-skipping server, real 
           }
         }
         for (const [workflowId, count] of signalsExpected) assert.equal(await signalsReceived(h, workflowId), count, `signals to ${workflowId}`);
-        assert.equal(await h.db('conversations').count<{ n: string }[]>('* as n').then(([r]) => Number(r.n)), signalsExpected.size, 'one conversation per signalled contact');
+        assert.equal(
+          await h
+            .db('conversations')
+            .count<{ n: string }[]>('* as n')
+            .then(([r]) => Number(r.n)),
+          signalsExpected.size,
+          'one conversation per signalled contact',
+        );
 
         assert.equal((await rows(h, 'contacts')).length, expected.contacts, 'contacts');
 
@@ -396,13 +511,24 @@ describe('webhook intake: what every webhook stores (time-skipping server, real 
 
         // Everything else: webhook_other_events, raw kept.
         const others = await h.db('webhook_other_events').orderBy('id').select('field', 'reason', 'phone_number_id', 'raw');
-        const expectedOthers = (expected.other ?? []).map((o) => ({ field: o.field, reason: o.reason, phone_number_id: o.phoneNumberId, raw: o.raw(body) }));
+        const expectedOthers = (expected.other ?? []).map((o) => ({
+          field: o.field,
+          reason: o.reason,
+          phone_number_id: o.phoneNumberId,
+          raw: o.raw(body),
+        }));
         const sortKey = (o: { reason: string }) => o.reason;
         assert.deepEqual(
           others.map((o) => ({ ...o })).sort((a, b) => sortKey(a).localeCompare(sortKey(b))),
           expectedOthers.sort((a, b) => sortKey(a).localeCompare(sortKey(b))),
         );
-        assert.equal(await h.db('csat_answers').count<{ n: string }[]>('* as n').then(([r]) => Number(r.n)), 0);
+        assert.equal(
+          await h
+            .db('csat_answers')
+            .count<{ n: string }[]>('* as n')
+            .then(([r]) => Number(r.n)),
+          0,
+        );
       });
     });
   }
@@ -420,7 +546,10 @@ describe('webhook intake: what every webhook stores (time-skipping server, real 
       // A third delivery after the reply went out changes nothing either.
       await h.intake.accept(parseWebhookPayload(body));
       const inbound = await h.db('messages').where({ direction: 'inbound' }).select();
-      assert.deepEqual(inbound.map((r) => r.wamid), [wamid]);
+      assert.deepEqual(
+        inbound.map((r) => r.wamid),
+        [wamid],
+      );
       const conversations = await h.db('conversations').select();
       assert.equal(conversations.length, 1);
       assert.equal(await signalsReceived(h, conversations[0].workflow_id), 1);
@@ -435,7 +564,11 @@ describe('webhook intake: what every webhook stores (time-skipping server, real 
     await h.intake.accept(parseWebhookPayload(await liveFixture(h, fixture)));
     await h.graph.waitForMessages(before + 1);
     const row = await eventually<{ wamid: string; id: string }>(
-      () => h.db('messages').where({ direction: 'outbound', status: 'accepted', wamid: `wamid.FAKE${before + 1}` }).first('id', 'wamid'),
+      () =>
+        h
+          .db('messages')
+          .where({ direction: 'outbound', status: 'accepted', wamid: `wamid.FAKE${before + 1}` })
+          .first('id', 'wamid'),
       10_000,
       'auto-reply accepted',
     );
@@ -471,7 +604,10 @@ describe('webhook intake: what every webhook stores (time-skipping server, real 
       await deliver(h, statusWebhook(out.wamid, 'read', {}, 1750004010));
       await deliver(h, statusWebhook(out.wamid, 'delivered', {}, 1750004005));
       const events = await h.db('message_status_events').where({ wamid: out.wamid }).orderBy('at').select('status');
-      assert.deepEqual(events.map((e) => e.status), ['sent', 'delivered', 'read', 'failed']);
+      assert.deepEqual(
+        events.map((e) => e.status),
+        ['sent', 'delivered', 'read', 'failed'],
+      );
       assert.equal((await status()).status, 'read');
     });
   });
@@ -483,7 +619,11 @@ describe('webhook intake: what every webhook stores (time-skipping server, real 
       const body = statusWebhook(out.wamid, 'read', {}, 1750004010);
       const statuses = (valueAt(body).statuses as Json[])!;
       const template = statuses[0];
-      statuses.push({ ...template, status: 'delivered', timestamp: '1750004005' }, { ...template, status: 'sent', timestamp: '1750004001' }, { ...template });
+      statuses.push(
+        { ...template, status: 'delivered', timestamp: '1750004005' },
+        { ...template, status: 'sent', timestamp: '1750004001' },
+        { ...template },
+      );
       await deliver(h, body);
       assert.equal((await h.db('messages').where({ id: out.id }).first('status')).status, 'read');
       const events = await h.db('message_status_events').where({ wamid: out.wamid }).select('status');
@@ -499,7 +639,7 @@ describe('webhook intake: what every webhook stores (time-skipping server, real 
       assert.equal((await h.db('messages').where({ id: out.id }).first('status')).status, 'sent');
 
       const failed = loadWebhookFixture('status-failed') as Json;
-      ((valueAt(failed).statuses as Json[])[0]).id = out.wamid;
+      (valueAt(failed).statuses as Json[])[0].id = out.wamid;
       await deliver(h, failed);
       const row = await h.db('messages').where({ id: out.id }).first('status', 'error', 'status_at');
       assert.equal(row.status, 'failed');
@@ -536,9 +676,19 @@ describe('webhook intake: what every webhook stores (time-skipping server, real 
       assert.equal(recorded[0].conversation_id, conversation.id);
       assert.equal(recorded[0].score, 4);
       assert.equal(recorded[0].wamid, reply.id);
-      const stored = await h.db('messages').where({ wamid: reply.id as string }).first();
+      const stored = await h
+        .db('messages')
+        .where({ wamid: reply.id as string })
+        .first();
       assert.equal(stored.conversation_id, conversation.id);
-      assert.equal(await h.db('conversations').count<{ n: string }[]>('* as n').then(([r]) => Number(r.n)), 1, 'no new conversation');
+      assert.equal(
+        await h
+          .db('conversations')
+          .count<{ n: string }[]>('* as n')
+          .then(([r]) => Number(r.n)),
+        1,
+        'no new conversation',
+      );
       assert.equal(await signalsReceived(h, conversation.workflow_id), 1, 'the answer is not a customer message signal');
 
       // Matches the survey row pattern but is no uuid: PostgreSQL must never see it as one.
@@ -559,7 +709,10 @@ describe('webhook intake: what every webhook stores (time-skipping server, real 
       await h.intake.accept(parseWebhookPayload(loadWebhookFixture('image')));
       await h.intake.accept(parseWebhookPayload(loadWebhookFixture('text')));
       const contacts = await h.db('contacts').select('identity_key', 'user_id', 'wa_id', 'profile_name');
-      assert.deepEqual(contacts.map((c) => ({ ...c })), [{ ...ANA_BY_PHONE, user_id: ANA.user_id }]);
+      assert.deepEqual(
+        contacts.map((c) => ({ ...c })),
+        [{ ...ANA_BY_PHONE, user_id: ANA.user_id }],
+      );
       const messages = await h.db('messages').where({ direction: 'inbound' }).select('contact_id');
       assert.equal(new Set(messages.map((m) => m.contact_id)).size, 1);
     });
@@ -583,7 +736,10 @@ describe('webhook intake: what every webhook stores (time-skipping server, real 
 
     await runSettled(h, async () => {
       await h.intake.accept(parseWebhookPayload(body));
-      const row = await h.db('messages').where({ wamid: message.id as string }).first('content', 'raw', 'contact_id');
+      const row = await h
+        .db('messages')
+        .where({ wamid: message.id as string })
+        .first('content', 'raw', 'contact_id');
       assert.equal(row.content.body, 'nul\ufffd and lone \ufffd surrogate');
       let level: unknown = row.raw.extension;
       let depth = 0;
@@ -597,8 +753,15 @@ describe('webhook intake: what every webhook stores (time-skipping server, real 
       assert.equal((await h.db('messages').where({ direction: 'inbound' }).select()).length, 1);
 
       const others = await h.db('webhook_other_events').orderBy('id').select('field', 'reason');
-      assert.deepEqual(others.map((o) => o.reason).sort(), ['field x\ufffdy is not processed', 'message id is not a usable identifier', 'message id is not a usable identifier']);
-      assert.deepEqual((await h.db('message_status_events').select('wamid', 'status')).map((r) => ({ ...r })), [{ wamid: 'wamid.STATUS', status: '' }]);
+      assert.deepEqual(others.map((o) => o.reason).sort(), [
+        'field x\ufffdy is not processed',
+        'message id is not a usable identifier',
+        'message id is not a usable identifier',
+      ]);
+      assert.deepEqual(
+        (await h.db('message_status_events').select('wamid', 'status')).map((r) => ({ ...r })),
+        [{ wamid: 'wamid.STATUS', status: '' }],
+      );
     });
   });
 });

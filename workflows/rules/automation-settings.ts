@@ -4,11 +4,12 @@
  * (src/automation/settings-schema.ts); this file only states the shape and defaults.
  */
 
-/** A Cloud API message object without `messaging_product` and `to` (SPEC §4). */
-export type OutboundMessageContent = { type: string } & Record<string, unknown>;
+import type { OutboundMessageContent, RoutingMode } from './vocabulary';
+
+export type { OutboundMessageContent };
 
 export interface AutomationSettings {
-  routing: { mode: 'auto' | 'manual' | 'bot'; preferLastAgent: boolean };
+  routing: { mode: RoutingMode; preferLastAgent: boolean };
   welcome: { enabled: boolean; message: OutboundMessageContent };
   iceBreakers: { enabled: boolean; prompts: string[] };
   unassignedReply: { enabled: boolean; delaySeconds: number; message: OutboundMessageContent };
@@ -48,7 +49,9 @@ export const DEFAULT_AUTOMATION_SETTINGS: AutomationSettings = {
 };
 
 /** Fills omitted blocks (and omitted fields of a block) with the defaults. */
-export function withDefaults(partial: Partial<{ [K in keyof AutomationSettings]: Partial<AutomationSettings[K]> }> | null | undefined): AutomationSettings {
+export function withDefaults(
+  partial: Partial<{ [K in keyof AutomationSettings]: Partial<AutomationSettings[K]> }> | null | undefined,
+): AutomationSettings {
   const p = partial ?? {};
   const merged = {} as Record<string, unknown>;
   for (const key of Object.keys(DEFAULT_AUTOMATION_SETTINGS) as (keyof AutomationSettings)[]) {

@@ -12,25 +12,26 @@
  * counting plus the current settings, so a settings change (R12) re-arms every timer
  * against the same starting moment simply by changing the settings.
  */
-import type { AutomationSettings, OutboundMessageContent } from './automation-settings';
+import type { AutomationSettings } from './automation-settings';
+import {
+  type Automation,
+  type CloseReason,
+  type ConversationStatus,
+  type MachineStatus,
+  MINUTE,
+  type OutboundMessageContent,
+  OUTSIDE_SERVICE_WINDOW,
+  type RoutedStatus,
+  type RoutingMode,
+  isWithinServiceWindow,
+} from './vocabulary';
 
-export const MINUTE = 60_000;
-export const HOUR = 60 * MINUTE;
 /** R8: a bot conversation closes after 10 minutes without the customer answering. */
 export const BOT_INACTIVITY_MS = 10 * MINUTE;
-/** R11: Meta allows free-form messages for 24 hours after the customer's last message. */
-export const SERVICE_WINDOW_MS = 24 * HOUR;
 /** SPEC §3: every timer fires within one second of its deadline. */
 const TIMER_PUNCTUALITY_MS = 1_000;
 /** How many message ids the machine remembers to drop duplicate deliveries. */
 const SEEN_MESSAGE_IDS_KEPT = 200;
-
-export type ConversationStatus = 'bot' | 'unassigned' | 'queued' | 'assigned' | 'closed';
-/** `routing` is the short moment between a request to route and its outcome. */
-export type MachineStatus = ConversationStatus | 'routing';
-
-export type Automation = 'welcome' | 'unassigned_reply' | 'queue_reply' | 'reminder' | 'csat';
-export type CloseReason = 'agent' | 'admin' | 'auto_close' | 'bot_completed' | 'bot_timeout';
 
 export interface ConversationState {
   conversationId: string;
@@ -67,7 +68,7 @@ export type ConversationEvent =
       /** A contact this number has never seen before (R1 first contact). */
       isFirstContact: boolean;
     }
-  | { type: 'routed'; status: 'bot' | 'unassigned' | 'queued' | 'assigned'; agentId: string | null }
+  | { type: 'routed'; status: RoutedStatus; agentId: string | null }
   /** Assigned from the queue, claimed or transferred; the database already says so. */
   | { type: 'assigned'; agentId: string }
   | { type: 'agent_reply'; agentId: string; message: OutboundMessageContent; requestId: string }
@@ -79,7 +80,7 @@ export type ConversationEvent =
   | { type: 'tick' };
 
 export type ConversationCommand =
-  | { type: 'route'; mode: 'auto' | 'manual' | 'bot' }
+  | { type: 'route'; mode: RoutingMode }
   | { type: 'send_automation'; automation: Automation; message: OutboundMessageContent }
   | { type: 'send_reply'; author: 'agent' | 'bot'; agentId: string | null; message: OutboundMessageContent; requestId: string }
   /** R11: a message that would leave the 24-hour window is recorded, not sent. */
@@ -119,9 +120,93 @@ export function initialState(init: {
   return { state, commands: [{ type: 'route', mode: init.settings.routing.mode }] };
 }
 
-export function isOpen(state: ConversationState): boolean {
-  return state.status !== 'closed';
+/** A customer message as the machine sees it. */
+export type CustomerMessage = Omit<Extract<ConversationEvent, { type: 'customer_message' }>, 'type'>;
+
+export interface Opening {
+  state: ConversationState;
+  /** Carried out first: what the first customer message asks for (R1's welcome). */
+  onFirstMessage: ConversationCommand[];
+  /** Carried out once that message is attached to the conversation: routing (R3). */
+  routing: ConversationCommand[];
 }
+
+/**
+ * A new conversation. Its first customer message is applied before routing, so the
+ * welcome (R1) goes out before any routing reply and R7 counts from that message.
+ * `now` is when the first message is applied (`init.now` is when the conversation opened).
+ */
+export function openConversation(init: Parameters<typeof initialState>[0], firstMessage: CustomerMessage | null, now: number): Opening {
+  const opened = initialState(init);
+  if (!firstMessage) return { state: opened.state, onFirstMessage: [], routing: opened.commands };
+  const first = step(opened.state, { type: 'customer_message', ...firstMessage }, now);
+  return { state: first.state, onFirstMessage: first.commands, routing: opened.commands };
+}
+
+// ---- Requests: the conversation actions of SPEC §6 -------------------------------------------
+
+export type ConversationRequest =
+  | { type: 'claim'; agentId: string }
+  | { type: 'assign'; agentId: string }
+  | { type: 'agent_reply'; agentId: string; message: OutboundMessageContent }
+  | { type: 'close'; agentId: string | null }
+  | { type: 'bot_reply'; message: OutboundMessageContent }
+  | { type: 'bot_handover' }
+  | { type: 'bot_complete' };
+
+/** In which statuses each request may be made (an agent's reply or close also needs the agent to hold it). */
+export const REQUEST_ALLOWED_IN: { readonly [T in ConversationRequest['type']]: readonly ConversationStatus[] } = {
+  claim: ['queued', 'unassigned'],
+  assign: ['queued', 'unassigned', 'assigned', 'bot'],
+  agent_reply: ['assigned', 'queued', 'unassigned'],
+  close: ['bot', 'unassigned', 'queued', 'assigned'],
+  bot_reply: ['bot'],
+  bot_handover: ['bot'],
+  bot_complete: ['bot'],
+};
+
+export type RequestVerdict =
+  | { verdict: 'allowed' }
+  | { verdict: 'refused'; reason: string }
+  /** Routing is under way: the request waits for its outcome and is judged again then. */
+  | { verdict: 'wait' }
+  /**
+   * An agent acts on a conversation that is still waiting here: the database may already
+   * have given it to them (a queue drain whose signal is on its way). Allowed if it has.
+   */
+  | { verdict: 'confirm_assignment'; agentId: string };
+
+/**
+ * Whether a request may be carried out now, for the conversation it names. The update
+ * validators (before a request reaches history) and the main loop (when its turn comes,
+ * as the state may have changed meanwhile) both ask this, so they cannot disagree.
+ */
+export function judgeRequest(state: ConversationState | null, conversationId: string, request: ConversationRequest): RequestVerdict {
+  if (!state || state.conversationId !== conversationId || state.status === 'closed') return refused('the conversation is closed');
+  if (state.status === 'routing') return { verdict: 'wait' };
+  const allowedIn = REQUEST_ALLOWED_IN[request.type];
+  if (!allowedIn.includes(state.status)) return refused(`the conversation is ${state.status}, not ${allowedIn.join(' or ')}`);
+  const agentId = actingAgent(request);
+  if (agentId === null) return { verdict: 'allowed' };
+  if (state.status === 'assigned') {
+    return state.agentId === agentId ? { verdict: 'allowed' } : refused(`the conversation is assigned to ${state.agentId}, not ${agentId}`);
+  }
+  if (state.status === 'queued' || state.status === 'unassigned') return { verdict: 'confirm_assignment', agentId };
+  return refused(`only the assigned agent may ${request.type === 'close' ? 'close it' : 'reply'}; it is ${state.status}`);
+}
+
+/** The agent who must hold the conversation for the request, if any. Claims and transfers are decided by the database. */
+function actingAgent(request: ConversationRequest): string | null {
+  if (request.type === 'agent_reply') return request.agentId;
+  if (request.type === 'close') return request.agentId;
+  return null;
+}
+
+function refused(reason: string): RequestVerdict {
+  return { verdict: 'refused', reason };
+}
+
+// ---- Events ---------------------------------------------------------------------------------
 
 export function step(state: ConversationState, event: ConversationEvent, now: number): StepResult {
   if (state.status === 'closed') return { state, commands: [] };
@@ -161,11 +246,7 @@ export function step(state: ConversationState, event: ConversationEvent, now: nu
   }
 }
 
-function onCustomerMessage(
-  state: ConversationState,
-  event: Extract<ConversationEvent, { type: 'customer_message' }>,
-  now: number,
-): StepResult {
+function onCustomerMessage(state: ConversationState, event: Extract<ConversationEvent, { type: 'customer_message' }>, now: number): StepResult {
   if (state.seenMessageIds.includes(event.messageId)) return { state, commands: [] };
   const commands: ConversationCommand[] = [];
   const next: ConversationState = {
@@ -297,14 +378,10 @@ export function nextDeadline(state: ConversationState): number | null {
 
 /** R11 gate for every automated message. */
 function automated(state: ConversationState, automation: Automation, message: OutboundMessageContent, now: number): ConversationCommand {
-  if (!isWithinServiceWindow(state, now)) {
-    return { type: 'skip', automation, message, reason: 'outside the 24-hour customer-service window' };
+  if (!isWithinServiceWindow(state.lastCustomerMessageAt, now)) {
+    return { type: 'skip', automation, message, reason: OUTSIDE_SERVICE_WINDOW };
   }
   return { type: 'send_automation', automation, message };
-}
-
-export function isWithinServiceWindow(state: ConversationState, now: number): boolean {
-  return state.lastCustomerMessageAt !== null && now - state.lastCustomerMessageAt <= SERVICE_WINDOW_MS;
 }
 
 export const CSAT_OPTIONS = [

@@ -34,7 +34,15 @@ export type RoutingMode = (typeof ROUTING_MODES)[number];
 export const CLOSE_REASONS = ['agent', 'admin', 'auto_close', 'bot_completed', 'bot_timeout'] as const;
 export type CloseReason = (typeof CLOSE_REASONS)[number];
 
+// ---- Agents -------------------------------------------------------------------------------
+/** Only online agents receive conversations (R3). */
+export const AGENT_STATUSES = ['online', 'offline'] as const;
+export type AgentStatus = (typeof AGENT_STATUSES)[number];
+
 // ---- Messages ---------------------------------------------------------------------------
+export const MESSAGE_DIRECTIONS = ['inbound', 'outbound'] as const;
+export type MessageDirection = (typeof MESSAGE_DIRECTIONS)[number];
+
 /** The automated messages of the rules (R1, R4, R5, R7, R10), as recorded on each message. */
 export const AUTOMATIONS = ['welcome', 'unassigned_reply', 'queue_reply', 'reminder', 'csat'] as const;
 export type Automation = (typeof AUTOMATIONS)[number];

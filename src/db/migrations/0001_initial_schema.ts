@@ -57,9 +57,7 @@ export async function up(knex: Knex): Promise<void> {
     `ALTER TABLE conversations ADD CONSTRAINT conversations_status_check CHECK (status IN ('bot','unassigned','queued','assigned','closed'))`,
   );
   // SPEC §2: at most one open conversation per (number, contact).
-  await knex.raw(
-    `CREATE UNIQUE INDEX conversations_one_open_per_contact ON conversations (phone_number_id, contact_id) WHERE status <> 'closed'`,
-  );
+  await knex.raw(`CREATE UNIQUE INDEX conversations_one_open_per_contact ON conversations (phone_number_id, contact_id) WHERE status <> 'closed'`);
 
   await knex.schema.createTable('messages', (t) => {
     t.uuid('id').primary().defaultTo(knex.raw('gen_random_uuid()'));

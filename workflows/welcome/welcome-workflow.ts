@@ -1,18 +1,6 @@
 import { workflowInfo } from '@temporalio/workflow';
-import type { OutboundMessageContent } from './rules/automation-settings';
-import { database, whatsapp } from './activity-profiles';
-
-export interface WelcomeWorkflowInput {
-  phoneNumberId: string;
-  contactId: string;
-  /** The request_welcome event's timestamp: it opens the customer-service window. */
-  requestedAt: number;
-}
-
-/** The workflow id makes a contact's welcome unique, however often Meta asks. */
-export function welcomeWorkflowId(phoneNumberId: string, contactId: string): string {
-  return `welcome:${phoneNumberId}:${contactId}`;
-}
+import { database, whatsapp } from '../activity-profiles';
+import type { WelcomeWorkflowInput } from './contract';
 
 /**
  * R1 on a `request_welcome` event: the contact opened the chat but wrote nothing yet, so
@@ -29,7 +17,7 @@ export async function welcomeWorkflow(input: WelcomeWorkflowInput): Promise<void
     author: 'automation',
     automation: 'welcome',
     agentId: null,
-    message: settings.welcome.message as OutboundMessageContent,
+    message: settings.welcome.message,
     lastCustomerMessageAt: input.requestedAt,
   });
 }

@@ -1,8 +1,6 @@
 import { continueAsNew, log, sleep } from '@temporalio/workflow';
-import { database } from './activity-profiles';
-import { announceAssignments } from './assignment-announcements';
-
-export const ASSIGNMENT_SWEEPER_WORKFLOW_ID = 'assignment-sweeper';
+import { database } from '../activity-profiles';
+import { announceAssignments } from '../assignment-announcements';
 const SWEEP_EVERY = '15 seconds';
 /** A notification younger than this is probably still on its way from its sender. */
 const STALE_AFTER_MS = 10_000;

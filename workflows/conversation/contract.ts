@@ -1,10 +1,14 @@
 /**
  * The conversation workflow's public surface, defined once and shared by the workflow,
- * the webhook receiver and the HTTP API.
+ * the webhook receiver, the HTTP API and the tests. Importing this module never loads the
+ * workflow's implementation.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AutomationSettings, OutboundMessageContent } from '../rules/automation-settings';
+import type { AutomationSettings } from '../rules/automation-settings';
 import type { ConversationState } from '../rules/conversation-machine';
+import type { OutboundMessageContent } from '../rules/vocabulary';
+
+export const CONVERSATION_WORKFLOW_TYPE = 'conversationWorkflow';
 
 /** One workflow id per (number, contact); each run is one conversation. No phone number in it. */
 export function conversationWorkflowId(phoneNumberId: string, contactId: string): string {
@@ -46,26 +50,37 @@ export const customerMessageSignal = defineSignal<[CustomerMessageSignal]>('cust
 export const assignedFromQueueSignal = defineSignal<[{ agentId: string; conversationId: string }]>('assignedFromQueue');
 export const settingsChangedSignal = defineSignal<[{ settings: AutomationSettings }]>('settingsChanged');
 
-/** Outcome of a request the HTTP API makes of a conversation. `conflict` maps to 409. */
-export type ConversationRequestResult =
-  | { ok: true; messageId?: string; status?: string }
-  | { ok: false; code: 'conflict'; message: string };
+/** What a conversation action returns once it took effect. */
+export interface ConversationActionResult {
+  /** The message sent, for replies. */
+  messageId?: string;
+  status?: string;
+}
+
+/**
+ * The one way a conversation refuses an action: the update fails with an
+ * ApplicationFailure of this type (from its validator, or from the main loop when the
+ * action's turn came and the state no longer allowed it). The HTTP API answers 409.
+ */
+export const CONVERSATION_CONFLICT = 'Conflict';
 
 /**
  * Every update names the conversation it is meant for: the workflow id is shared by all
  * of a contact's conversations, so a request for one that has closed must not reach the
  * next one.
  */
-interface Addressed {
+export interface Addressed {
   conversationId: string;
 }
 
-export const claimUpdate = defineUpdate<ConversationRequestResult, [Addressed & { agentId: string }]>('claim');
-export const assignUpdate = defineUpdate<ConversationRequestResult, [Addressed & { agentId: string }]>('assign');
-export const agentReplyUpdate = defineUpdate<ConversationRequestResult, [Addressed & { agentId: string; message: OutboundMessageContent }]>('agentReply');
-export const closeUpdate = defineUpdate<ConversationRequestResult, [Addressed & { agentId?: string }]>('close');
-export const botReplyUpdate = defineUpdate<ConversationRequestResult, [Addressed & { message: OutboundMessageContent }]>('botReply');
-export const botHandoverUpdate = defineUpdate<ConversationRequestResult, [Addressed]>('botHandover');
-export const botCompleteUpdate = defineUpdate<ConversationRequestResult, [Addressed]>('botComplete');
+export const claimUpdate = defineUpdate<ConversationActionResult, [Addressed & { agentId: string }]>('claim');
+export const assignUpdate = defineUpdate<ConversationActionResult, [Addressed & { agentId: string }]>('assign');
+export const agentReplyUpdate = defineUpdate<ConversationActionResult, [Addressed & { agentId: string; message: OutboundMessageContent }]>(
+  'agentReply',
+);
+export const closeUpdate = defineUpdate<ConversationActionResult, [Addressed & { agentId?: string }]>('close');
+export const botReplyUpdate = defineUpdate<ConversationActionResult, [Addressed & { message: OutboundMessageContent }]>('botReply');
+export const botHandoverUpdate = defineUpdate<ConversationActionResult, [Addressed]>('botHandover');
+export const botCompleteUpdate = defineUpdate<ConversationActionResult, [Addressed]>('botComplete');
 
 export const conversationStateQuery = defineQuery<ConversationState | null>('state');

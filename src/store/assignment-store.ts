@@ -9,21 +9,7 @@
  */
 import type { Knex } from 'knex';
 import type { Database } from '../db/knex';
-
-export interface Assignment {
-  conversationId: string;
-  workflowId: string;
-  agentId: string;
-}
-
-export type RoutingMode = 'auto' | 'manual' | 'bot';
-
-export interface RoutingOutcome {
-  status: 'bot' | 'unassigned' | 'queued' | 'assigned';
-  agentId: string | null;
-  /** Other queued conversations that this transaction assigned (FIFO ahead of this one). */
-  othersAssigned: Assignment[];
-}
+import type { Assignment, RoutingMode, RoutingOutcome } from '../../workflows/rules/vocabulary';
 
 interface AgentRow {
   id: string;
@@ -120,13 +106,18 @@ export class AssignmentStore {
         const current = await trx('conversations').where({ id: conversationId }).first('status', 'agent_id');
         return current?.status === 'assigned' && current.agent_id === agentId ? 'claimed' : 'not_waiting';
       }
-      await trx('agents').where({ id: agentId }).update({ last_assigned_at: clockNow(trx) });
+      await trx('agents')
+        .where({ id: agentId })
+        .update({ last_assigned_at: clockNow(trx) });
       return 'claimed';
     });
   }
 
   /** Admin transfer; the previous agent's freed capacity is drained by the caller. */
-  async transfer(conversationId: string, agentId: string): Promise<{ result: 'transferred' | 'closed' | 'unknown_agent'; previousAgentId: string | null }> {
+  async transfer(
+    conversationId: string,
+    agentId: string,
+  ): Promise<{ result: 'transferred' | 'closed' | 'unknown_agent'; previousAgentId: string | null }> {
     return this.db.transaction(async (trx) => {
       const agent = await trx('agents').where({ id: agentId }).forUpdate().first('id');
       if (!agent) return { result: 'unknown_agent', previousAgentId: null };
@@ -190,14 +181,16 @@ async function drainNumberQueue(
 /** R3: least loaded; ties go to whoever has waited longest since their last assignment. */
 function leastLoaded(agents: AgentCapacity[]): AgentCapacity {
   return [...agents].sort(
-    (a, b) =>
-      a.load - b.load ||
-      (a.last_assigned_at?.getTime() ?? 0) - (b.last_assigned_at?.getTime() ?? 0) ||
-      a.id.localeCompare(b.id),
+    (a, b) => a.load - b.load || (a.last_assigned_at?.getTime() ?? 0) - (b.last_assigned_at?.getTime() ?? 0) || a.id.localeCompare(b.id),
   )[0];
 }
 
-async function previousAgentOf(trx: Knex.Transaction, phoneNumberId: string, contactId: string, excludeConversationId: string): Promise<string | null> {
+async function previousAgentOf(
+  trx: Knex.Transaction,
+  phoneNumberId: string,
+  contactId: string,
+  excludeConversationId: string,
+): Promise<string | null> {
   const row = await trx('conversations')
     .where({ phone_number_id: phoneNumberId, contact_id: contactId })
     .whereNot({ id: excludeConversationId })
@@ -216,7 +209,9 @@ async function assign(trx: Knex.Transaction, conversationId: string, agentId: st
   await trx('conversations')
     .where({ id: conversationId })
     .update({ status: 'assigned', agent_id: agentId, assigned_at: clockNow(trx), handled_by_human: true, updated_at: trx.fn.now() });
-  await trx('agents').where({ id: agentId }).update({ last_assigned_at: clockNow(trx) });
+  await trx('agents')
+    .where({ id: agentId })
+    .update({ last_assigned_at: clockNow(trx) });
 }
 
 /**
@@ -252,7 +247,11 @@ export async function reconcileAssignments(db: Database, store: AssignmentStore,
       idle.map((a: { id: string }) => a.id),
     )
     .select('conversation_id', 'workflow_id', 'agent_id');
-  return rows.map((r: { conversation_id: string; workflow_id: string; agent_id: string }) => ({ conversationId: r.conversation_id, workflowId: r.workflow_id, agentId: r.agent_id }));
+  return rows.map((r: { conversation_id: string; workflow_id: string; agent_id: string }) => ({
+    conversationId: r.conversation_id,
+    workflowId: r.workflow_id,
+    agentId: r.agent_id,
+  }));
 }
 
 /** The workflows named have been told (or told themselves); their outbox rows go. */

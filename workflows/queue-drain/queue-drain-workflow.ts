@@ -1,5 +1,6 @@
-import { database } from './activity-profiles';
-import { announceAssignments } from './assignment-announcements';
+import { database } from '../activity-profiles';
+import { announceAssignments } from '../assignment-announcements';
+import type { QueueDrainWorkflowInput } from './contract';
 
 /**
  * R6 when an agent's capacity grows through the API (they come online, their limit is
@@ -7,7 +8,7 @@ import { announceAssignments } from './assignment-announcements';
  * tells each of them. Running it as a workflow makes the notification survive a crash of
  * the API process between the two steps.
  */
-export async function queueDrainWorkflow(input: { agentId: string }): Promise<number> {
+export async function queueDrainWorkflow(input: QueueDrainWorkflowInput): Promise<number> {
   const assignments = await database.drainQueueForAgent({ agentId: input.agentId });
   await announceAssignments(assignments);
   return assignments.length;

@@ -1,12 +1,9 @@
 import { continueAsNew, getExternalWorkflowHandle, log } from '@temporalio/workflow';
-import { settingsChangedSignal } from './conversation/definitions';
-import { database } from './activity-profiles';
+import { database } from '../activity-profiles';
+import { settingsChangedSignal } from '../conversation/contract';
+import type { SettingsBroadcastWorkflowInput } from './contract';
 
 const PAGE_SIZE = 200;
-
-export function settingsBroadcastWorkflowId(phoneNumberId: string): string {
-  return `settings-broadcast:${phoneNumberId}`;
-}
 
 /**
  * R12: hands a number's saved settings to each of its open conversations, which re-arm
@@ -15,9 +12,13 @@ export function settingsBroadcastWorkflowId(phoneNumberId: string): string {
  * through conversations with continue-as-new, so a number with many open conversations
  * never grows one long history.
  */
-export async function settingsBroadcastWorkflow(input: { phoneNumberId: string; afterConversationId?: string }): Promise<void> {
+export async function settingsBroadcastWorkflow(input: SettingsBroadcastWorkflowInput): Promise<void> {
   const settings = await database.loadAutomationSettings(input.phoneNumberId);
-  const page = await database.listOpenConversations({ phoneNumberId: input.phoneNumberId, afterConversationId: input.afterConversationId ?? null, limit: PAGE_SIZE });
+  const page = await database.listOpenConversations({
+    phoneNumberId: input.phoneNumberId,
+    afterConversationId: input.afterConversationId ?? null,
+    limit: PAGE_SIZE,
+  });
   await Promise.all(
     page.map(async (c) => {
       try {
@@ -29,6 +30,9 @@ export async function settingsBroadcastWorkflow(input: { phoneNumberId: string; 
     }),
   );
   if (page.length === PAGE_SIZE) {
-    await continueAsNew<typeof settingsBroadcastWorkflow>({ phoneNumberId: input.phoneNumberId, afterConversationId: page[page.length - 1].conversationId });
+    await continueAsNew<typeof settingsBroadcastWorkflow>({
+      phoneNumberId: input.phoneNumberId,
+      afterConversationId: page[page.length - 1].conversationId,
+    });
   }
 }

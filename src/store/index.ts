@@ -1,0 +1,80 @@
+/**
+ * The data-access layer: the only code that reads or writes PostgreSQL (a lint rule keeps
+ * knex and pg out of everything else). One sub-store per aggregate; each takes and
+ * returns plain typed objects in camelCase, never knex rows or query builders. Built once
+ * at start (src/service.ts) and handed to the HTTP routers, the webhook intake and the
+ * activities.
+ */
+import { type Database, isDatabaseReachable } from '../db/knex';
+import type { Assignment } from '../../workflows/rules/vocabulary';
+import { createAgentStore, type AgentStore } from './agent-store';
+import { acknowledgeAssignments, createAssignmentStore, reconcileAssignments, type AssignmentStore } from './assignment-store';
+import { createContactStore, type ContactStore } from './contact-store';
+import { createConversationStore, type ConversationStore } from './conversation-store';
+import { createCsatStore, type CsatStore } from './csat-store';
+import { createMessageStore, type MessageStore } from './message-store';
+import { createSendSlotStore, type SendSlotStore } from './send-slot-store';
+import { createServiceConditionStore, type ServiceConditionStore } from './service-condition-store';
+import { createSettingsStore, type SettingsStore } from './settings-store';
+import { createWebhookEventStore, type WebhookEventStore } from './webhook-event-store';
+
+/** The outbox of assignments whose workflows have not been told yet (R6; see assignment-store.ts). */
+export interface AssignmentOutboxStore {
+  /** The sweeper's pass: drains into idle agents, returns notifications that may have been lost. */
+  reconcile(olderThanMs: number): Promise<Assignment[]>;
+  /** The workflows named have been told; their outbox rows go. */
+  acknowledge(assignments: { conversationId: string; agentId: string }[]): Promise<void>;
+}
+
+export interface Store {
+  conversations: ConversationStore;
+  messages: MessageStore;
+  contacts: ContactStore;
+  settings: SettingsStore;
+  agents: AgentStore;
+  csat: CsatStore;
+  webhookEvents: WebhookEventStore;
+  /** Routing, claims, transfers and queue drains, as PostgreSQL transactions (R3, R6). */
+  assignments: AssignmentStore;
+  assignmentOutbox: AssignmentOutboxStore;
+  /** Send pacing slots shared by every worker replica. */
+  sendSlots: SendSlotStore;
+  serviceConditions: ServiceConditionStore;
+  /** Whether PostgreSQL answers (/healthz). */
+  isReachable(): Promise<boolean>;
+}
+
+export function createStore(db: Database): Store {
+  const assignments = createAssignmentStore(db);
+  return {
+    conversations: createConversationStore(db),
+    messages: createMessageStore(db),
+    contacts: createContactStore(db),
+    settings: createSettingsStore(db),
+    agents: createAgentStore(db),
+    csat: createCsatStore(db),
+    webhookEvents: createWebhookEventStore(db),
+    assignments,
+    assignmentOutbox: {
+      reconcile: (olderThanMs) => reconcileAssignments(db, assignments, olderThanMs),
+      acknowledge: (list) => acknowledgeAssignments(db, list),
+    },
+    sendSlots: createSendSlotStore(db),
+    serviceConditions: createServiceConditionStore(db),
+    isReachable: () => isDatabaseReachable(db),
+  };
+}
+
+/** Opening and migrating the database belongs to the same layer; src/service.ts does it once. */
+export { createDatabase, type Database, migrateToLatest } from '../db/knex';
+
+export type { AgentProfile, AgentStore, AgentWithLoad } from './agent-store';
+export type { AssignmentStore } from './assignment-store';
+export type { Contact, ContactStore } from './contact-store';
+export type { Conversation, ConversationFilter, ConversationStore, NewConversation } from './conversation-store';
+export type { CsatAnswer, CsatStore } from './csat-store';
+export type { Message, MessageStore, NewInboundMessage, OutboundIntent, OutboundOutcome, StoredInboundMessage } from './message-store';
+export { createSendSlotStore, type SendSlotStore } from './send-slot-store';
+export type { ServiceCondition, ServiceConditionStore } from './service-condition-store';
+export type { SettingsStore } from './settings-store';
+export type { WebhookEventStore } from './webhook-event-store';
