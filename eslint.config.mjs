@@ -10,7 +10,9 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    // web/ (the React app, SPEC §8) is typed by its own web/tsconfig.json, which the
+    // project service finds as the nearest tsconfig of each web file.
+    files: ['**/*.ts', 'web/**/*.tsx', 'web/**/*.mts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',

@@ -2,6 +2,7 @@ import type { Logger } from '../src/logger';
 import type { Store } from '../src/store';
 import type { GraphClient } from '../src/whatsapp/graph-client';
 import type { SendPacer } from '../src/whatsapp/send-pacer';
+import type { ServiceMetrics } from '../src/observability/metrics';
 
 /** What activities are built from; injected so tests can hand in real but local parts. */
 export interface ActivityDeps {
@@ -12,4 +13,6 @@ export interface ActivityDeps {
   /** Meta's throughput and pair-rate limits, shared by every worker replica. */
   pacer: SendPacer;
   log: Logger;
+  /** Timer lateness and sends by outcome (GET /metrics); absent in tests that do not read them. */
+  metrics?: Pick<ServiceMetrics, 'timerLatenessSeconds' | 'sends'>;
 }

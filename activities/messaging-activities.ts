@@ -10,6 +10,8 @@ import type { ActivityDeps } from './deps';
 export interface OutboundMessageRequest extends OutboundIntent {
   /** Customer's last window-opening message (epoch ms); null if none is known. */
   lastCustomerMessageAt: number | null;
+  /** A timer rule's message: the deadline it was due at (epoch ms), for the lateness metric. */
+  dueAt?: number;
 }
 
 export type OutboundMessageStatus = 'recorded' | 'accepted' | 'skipped' | 'failed' | 'duplicate';
@@ -23,7 +25,17 @@ export interface OutboundMessageResult {
 const PAIR_LIMIT_BACKOFF_BASE_S = 4;
 const PAIR_LIMIT_BACKOFF_MAX_S = 15 * 60;
 
-export function createMessagingActivities({ store, graph, pacer, log }: ActivityDeps) {
+export function createMessagingActivities({ store, graph, pacer, log, metrics }: ActivityDeps) {
+  /** How late a timer's message reaches Meta (or the sandbox record), by rule. */
+  function observeLateness(request: OutboundMessageRequest): void {
+    if (request.dueAt === undefined || !request.automation) return;
+    metrics?.timerLatenessSeconds.observe({ rule: request.automation }, Math.max(0, Date.now() - request.dueAt) / 1000);
+  }
+  function counted(request: OutboundMessageRequest, result: OutboundMessageResult): OutboundMessageResult {
+    metrics?.sends.inc({ outcome: result.status, automation: request.automation ?? 'none' });
+    return result;
+  }
+
   /** Writes the outbound row before any network call, so nothing is sent unrecorded; null: a repeated welcome. */
   async function recordIntent(request: OutboundMessageRequest): Promise<{ id: string; status: string } | null> {
     return store.messages.recordOutboundIntent(request);
@@ -36,22 +48,23 @@ export function createMessagingActivities({ store, graph, pacer, log }: Activity
   return {
     async sendMessage(request: OutboundMessageRequest): Promise<OutboundMessageResult> {
       const row = await recordIntent(request);
-      if (!row) return { messageId: null, status: 'duplicate' };
-      if (row.status !== 'pending') return { messageId: row.id, status: row.status as OutboundMessageStatus };
+      if (!row) return counted(request, { messageId: null, status: 'duplicate' });
+      if (row.status !== 'pending') return counted(request, { messageId: row.id, status: row.status as OutboundMessageStatus });
 
       // R11, checked again at the moment of sending: time has passed since the workflow decided.
       if (!isWithinServiceWindow(request.lastCustomerMessageAt, Date.now())) {
         await finish(row.id, { status: 'skipped', skipReason: OUTSIDE_SERVICE_WINDOW });
-        return { messageId: row.id, status: 'skipped' };
+        return counted(request, { messageId: row.id, status: 'skipped' });
       }
       // Settings and replies were validated on save; this catches anything older or hand-made
       // before Meta turns it into a final error #100.
       const content = validateMessageContent(request.message);
       if (!content.ok) {
         await finish(row.id, { status: 'failed', error: { code: 'invalid_content', issues: content.issues } });
-        return { messageId: row.id, status: 'failed' };
+        return counted(request, { messageId: row.id, status: 'failed' });
       }
       if (!graph) {
+        observeLateness(request);
         log.info(
           {
             messageId: row.id,
@@ -63,10 +76,11 @@ export function createMessagingActivities({ store, graph, pacer, log }: Activity
           'sandbox: outbound message recorded, not sent',
         );
         await finish(row.id, { status: 'recorded' });
-        return { messageId: row.id, status: 'recorded' };
+        return counted(request, { messageId: row.id, status: 'recorded' });
       }
       const contact = await store.contacts.get(request.contactId);
       await pacer.waitForSlot(request.phoneNumberId, request.contactId);
+      if (Context.current().info.attempt === 1) observeLateness(request);
       try {
         const { wamid } = await graph.sendMessage(
           request.phoneNumberId,
@@ -76,7 +90,7 @@ export function createMessagingActivities({ store, graph, pacer, log }: Activity
         await finish(row.id, { status: 'accepted', wamid });
         await store.webhookEvents.applyRecordedStatuses(row.id, wamid);
         await recordCondition(store.serviceConditions, 'whatsapp_token', 'ok');
-        return { messageId: row.id, status: 'accepted' };
+        return counted(request, { messageId: row.id, status: 'accepted' });
       } catch (error) {
         if (!(error instanceof GraphApiError)) throw error;
         if (!error.retryable) {
@@ -88,9 +102,10 @@ export function createMessagingActivities({ store, graph, pacer, log }: Activity
             await recordCondition(store.serviceConditions, 'whatsapp_token', 'rejected', error.toJSON());
           }
           await finish(row.id, { status: 'failed', error: error.toJSON() });
-          return { messageId: row.id, status: 'failed' };
+          return counted(request, { messageId: row.id, status: 'failed' });
         }
         log.warn({ code: error.code, attempt: Context.current().info.attempt }, 'WhatsApp send will be retried');
+        metrics?.sends.inc({ outcome: 'retried', automation: request.automation ?? 'none' });
         throw ApplicationFailure.create({
           type: `GraphApi.${error.errorClass}`,
           message: error.message,
@@ -106,9 +121,9 @@ export function createMessagingActivities({ store, graph, pacer, log }: Activity
     /** R11: an automated message outside the window is recorded with the reason, not sent. */
     async recordSkippedMessage(request: OutboundMessageRequest & { reason: string }): Promise<OutboundMessageResult> {
       const row = await recordIntent(request);
-      if (!row) return { messageId: null, status: 'duplicate' };
+      if (!row) return counted(request, { messageId: null, status: 'duplicate' });
       if (row.status === 'pending') await finish(row.id, { status: 'skipped', skipReason: request.reason });
-      return { messageId: row.id, status: 'skipped' };
+      return counted(request, { messageId: row.id, status: 'skipped' });
     },
   };
 }

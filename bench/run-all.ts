@@ -1,12 +1,13 @@
 /**
- * `npm run bench` runs every benchmark; `npm run bench -- <name>` runs one.
+ * `npm run bench` (or `npm run bench -- all`) runs every benchmark; `npm run bench -- <name>` runs one.
  * Benchmarks print figures for humans; they never fail on a number.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
-const ALL = ['test-server-start', 'send-pacing', 'webhook-latency', 'restart-soak'];
-const wanted = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
+const ALL = ['test-server-start', 'send-pacing', 'webhook-latency', 'restart-soak', 'ingest', 'timers', 'sustained', 'memory'];
+const args = process.argv.slice(2).filter((a) => a !== 'all');
+const wanted = args.length ? args : ALL;
 for (const name of wanted) {
   if (!ALL.includes(name)) throw new Error(`unknown benchmark ${name}; known: ${ALL.join(', ')}`);
   console.log(`\n== ${name}`);

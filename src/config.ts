@@ -27,6 +27,8 @@ const envSchema = z.object({
       .optional(),
   ),
   EMBEDDED_POSTGRES_PORT: port(5488),
+  /** Connections per process: webhooks, the inbound relay and activities share them. */
+  DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(200).default(20),
 
   TEMPORAL_ADDRESS: optionalString,
   /** Temporal Cloud API key; turns on TLS. */
@@ -35,8 +37,16 @@ const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('inbox-autopilot'),
   TEMPORAL_DEV_SERVER_PORT: port(7233),
   TEMPORAL_UI_PORT: port(8233),
+  /** `npm run worker` serves GET /metrics on this port (the API and `npm start` serve it on PORT). */
+  METRICS_PORT: port(9464),
+  /** Workflow runs a worker keeps in memory (sticky cache); others are replayed from history when they wake. */
+  TEMPORAL_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(1000),
 
   API_KEYS: optionalString,
+  /** The first admin's password (SPEC §6.1); unset: generated once, kept in DATA_DIR. */
+  ADMIN_PASSWORD: optionalString.pipe(z.string().min(12, 'must be at least 12 characters').optional()),
+  /** Where people reach the service; an https URL makes the session cookie Secure. */
+  PUBLIC_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
   WHATSAPP_APP_SECRET: optionalString,
   WHATSAPP_VERIFY_TOKEN: optionalString,
   WHATSAPP_ACCESS_TOKEN: optionalString,
@@ -73,6 +83,10 @@ export interface RuntimeSecrets {
   apiKeys: string[];
   appSecret: string;
   verifyToken: string;
+  /** The first admin's password: ADMIN_PASSWORD, or generated and kept in DATA_DIR. */
+  adminPassword: string;
+  /** Whether adminPassword was generated (and so is printed at start). */
+  adminPasswordGenerated: boolean;
 }
 
 export interface WhatsAppSettings {

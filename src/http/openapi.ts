@@ -13,7 +13,8 @@ import { z } from 'zod';
 import { version } from '../../package.json';
 import { automationSettingsInputSchema } from '../automation/settings-schema';
 import { messageContentSchema } from '../whatsapp/message-content';
-import { agentBody as agentInput, agentIdParam } from './agents-router';
+import { agentBody as agentInput, agentIdParam, agentStatusBody } from './agents-router';
+import { apiKeyBody, apiKeyIdParam, loginParam, sessionBody, userBody } from './people-router';
 import { phoneNumberIdParam } from './automation-router';
 import {
   agentBody as agentIdBody,
@@ -23,7 +24,7 @@ import {
   idParam as conversationIdParam,
   replyBody,
 } from './conversation-actions-router';
-import { listQuery as conversationListQuery } from './conversations-router';
+import { idParam as contactIdParam, listQuery as conversationListQuery } from './conversations-router';
 import { csatQuery } from './reports-router';
 
 // ---------------------------------------------------------------------------
@@ -102,6 +103,10 @@ component('AgentReplyRequest', replyBody);
 component('CloseRequest', closeBody);
 component('BotReplyRequest', botReplyBody);
 component('EmptyRequest', emptyBody);
+component('AgentStatusRequest', agentStatusBody);
+component('SessionRequest', sessionBody);
+component('UserInput', userBody);
+component('ApiKeyInput', apiKeyBody);
 
 // Responses.
 const uuid = z.string().meta({ format: 'uuid' });
@@ -147,9 +152,67 @@ const conversation = component(
     closedAt: timestamp.nullable(),
     lastCustomerMessageAt: timestamp.nullable(),
     workflowId: z.string(),
+    contact: z
+      .object({
+        id: uuid,
+        name: z.string().nullable().describe('WhatsApp profile name'),
+        waId: z.string().nullable().describe('phone number'),
+        userId: z.string().nullable().describe('business-scoped user id'),
+      })
+      .nullable(),
   }),
 );
-const conversationList = component('ConversationList', z.object({ conversations: z.array(conversation) }));
+const conversationList = component(
+  'ConversationList',
+  z.object({
+    conversations: z.array(conversation),
+    nextCursor: z.string().nullable().describe('pass as `cursor` for the next page; null on the last'),
+  }),
+);
+const timelineEntry = component(
+  'TimelineEntry',
+  z
+    .object({
+      at: timestamp,
+      kind: z
+        .string()
+        .describe(
+          'opened, message_received, routed, transferred, automated_message_sent/skipped/failed, reply_sent, closed, survey_answered, action',
+        ),
+      actor: z.record(z.string(), z.unknown()).describe('{"type":"automation"}, {"type":"user","login","role"} or {"type":"key","id","name","role"}'),
+    })
+    .catchall(z.unknown())
+    .describe('routed entries carry `reason`: last_agent, least_loaded, queued, queue_drain, no_agent_online, manual, bot, claimed, transferred'),
+);
+const user = component(
+  'User',
+  z.object({
+    login: z.string(),
+    name: z.string(),
+    role: z.enum(['admin', 'agent']),
+    agentId: z.string().nullable(),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  }),
+);
+const userList = component('UserList', z.object({ users: z.array(user) }));
+const principalSchema = component(
+  'Principal',
+  z.object({ kind: z.enum(['user', 'key']), user: user.optional(), key: z.record(z.string(), z.unknown()).optional() }),
+);
+const apiKey = component(
+  'ApiKey',
+  z.object({
+    id: uuid,
+    name: z.string(),
+    role: z.enum(['admin', 'bot']),
+    phoneNumberIds: z.array(z.string()).nullable(),
+    prefix: z.string(),
+    createdAt: timestamp,
+  }),
+);
+const createdApiKey = component('CreatedApiKey', z.intersection(apiKey, z.object({ key: z.string().describe('shown this once; stored hashed') })));
+const apiKeyList = component('ApiKeyList', z.object({ apiKeys: z.array(apiKey) }));
 
 const message = component(
   'Message',
@@ -173,8 +236,31 @@ const message = component(
 );
 const conversationDetail = component(
   'ConversationDetail',
-  z.intersection(conversation, z.object({ messages: z.array(message).describe('in and out, oldest first') })),
+  z.intersection(
+    conversation,
+    z.object({
+      messages: z.array(message).describe('in and out, oldest first'),
+      timers: z
+        .array(z.object({ rule: z.string(), dueAt: timestamp }))
+        .nullable()
+        .describe('the deadlines armed now, soonest first; null when the workflow did not answer in time'),
+      timeline: z.array(timelineEntry).describe('every decision, oldest first'),
+    }),
+  ),
 );
+const contactDetail = component(
+  'ContactDetail',
+  z.object({
+    id: uuid,
+    phoneNumberId: z.string(),
+    name: z.string().nullable(),
+    waId: z.string().nullable(),
+    userId: z.string().nullable(),
+    firstSeenAt: timestamp,
+    conversations: z.array(conversation).describe('newest first'),
+  }),
+);
+const eventStream = component('EventStream', z.string().describe('text/event-stream: `id`, `event` (the type) and `data` (JSON) per change'));
 
 const queue = component(
   'Queue',
@@ -283,7 +369,10 @@ const PARAMETER_DESCRIPTIONS: Record<string, string> = {
   'query.phoneNumberId': 'only this business number',
   'query.status': 'only conversations in this status (queued ones are then listed in queue order)',
   'query.agentId': 'only this agent',
-  'query.limit': 'at most this many conversations',
+  'query.limit': 'at most this many conversations (≤ 200)',
+  'query.q': 'matches the contact name or phone number',
+  'query.cursor': 'the nextCursor of the previous page',
+  'path.login': 'the user login',
 };
 
 function parameters(schema: z.ZodObject | undefined, location: 'path' | 'query'): ParameterObject[] {
@@ -322,6 +411,11 @@ const errorResponses = {
     'unauthorized',
     'a valid API key is required: Authorization: Bearer <key>',
   ),
+  Forbidden: errorResponse(
+    'Authenticated, not allowed (SPEC §6.1), or a cookie-authenticated change from another origin (`cross_origin`).',
+    'forbidden',
+    'agents may not do this',
+  ),
   NotFound: errorResponse('The conversation or agent does not exist.', 'not_found', 'conversation 6f1c… does not exist'),
   Conflict: errorResponse(
     'The conversation is not in a state that allows this (closed, no longer waiting, not the assignee…).',
@@ -342,6 +436,7 @@ type ErrorName = keyof typeof errorResponses;
 const ERROR_STATUS: Record<ErrorName, number> = {
   BadRequest: 400,
   Unauthorized: 401,
+  Forbidden: 403,
   NotFound: 404,
   Conflict: 409,
   PayloadTooLarge: 413,
@@ -370,6 +465,8 @@ interface OperationSpec {
   responses: Record<number, ResponseObject>;
   /** Shared error responses beyond those implied: 400 (validated input), 401 (API key), 413 (body). */
   errors?: Array<'NotFound' | 'Conflict' | 'BadGateway'>;
+  /** No 403 (every authenticated principal may). */
+  everyone?: true;
 }
 
 function operation(spec: OperationSpec): OperationObject {
@@ -377,6 +474,7 @@ function operation(spec: OperationSpec): OperationObject {
   const implied: ErrorName[] = [];
   if (spec.path || spec.query || spec.body) implied.push('BadRequest');
   if (spec.auth !== false) implied.push('Unauthorized');
+  if (spec.auth !== false && !spec.everyone) implied.push('Forbidden');
   if (spec.body) implied.push('PayloadTooLarge');
 
   const responses: Record<string, ResponseObject | RefObject> = {};
@@ -460,6 +558,107 @@ const API: Record<string, Partial<Record<HttpMethod, OperationSpec>>> = {
     },
   },
 
+  // --- Sessions, users, API keys (SPEC §6.1) ---------------------------------
+  '/api/session': {
+    post: {
+      operationId: 'signIn',
+      tag: 'access',
+      summary: 'Sign in: sets an HttpOnly, SameSite=Lax session cookie and returns the user',
+      description: 'Wrong login or password: 401 (no hint which). 5 failures for one login within 15 minutes: 429 with Retry-After.',
+      auth: false,
+      body: sessionBody,
+      responses: {
+        200: json('Signed in.', principalSchema),
+        401: errorResponse('Wrong login or password.', 'unauthorized', 'wrong login or password'),
+        403: errorResponse('Sent from another origin.', 'cross_origin', 'requests signed in by cookie must come from the same origin'),
+        429: errorResponse(
+          'Too many failures for this login; see Retry-After.',
+          'throttled',
+          'too many failed sign-ins for this login; try again later',
+        ),
+      },
+    },
+    get: {
+      operationId: 'getSession',
+      tag: 'access',
+      summary: 'Who is signed in: the user, or the API key',
+      everyone: true,
+      responses: { 200: json('The current principal.', principalSchema) },
+    },
+    delete: {
+      operationId: 'signOut',
+      tag: 'access',
+      summary: 'Sign out (ends the session)',
+      everyone: true,
+      responses: { 204: { description: 'Signed out.' } },
+    },
+  },
+  '/api/users': {
+    get: { operationId: 'listUsers', tag: 'access', summary: 'Every user (admin only)', responses: { 200: json('Users by login.', userList) } },
+  },
+  '/api/users/{login}': {
+    put: {
+      operationId: 'putUser',
+      tag: 'access',
+      summary: 'Create or update a user (admin only)',
+      description:
+        'A new user needs a password (at least 12 characters). An agent user acts as the agent record `agentId` (default: the login), created offline if missing.',
+      path: loginParam,
+      body: userBody,
+      responses: { 200: json('Updated.', user), 201: json('Created.', user) },
+    },
+  },
+  '/api/api-keys': {
+    get: {
+      operationId: 'listApiKeys',
+      tag: 'access',
+      summary: 'Every API key, without the keys (admin only)',
+      responses: { 200: json('The keys.', apiKeyList) },
+    },
+    post: {
+      operationId: 'createApiKey',
+      tag: 'access',
+      summary: 'Create an API key; the key is in this response only (admin only)',
+      body: apiKeyBody,
+      responses: { 201: json('Created.', createdApiKey) },
+    },
+  },
+  '/api/api-keys/{id}': {
+    delete: {
+      operationId: 'deleteApiKey',
+      tag: 'access',
+      summary: 'Revoke an API key (admin only)',
+      path: apiKeyIdParam,
+      responses: { 204: { description: 'Revoked.' } },
+      errors: ['NotFound'],
+    },
+  },
+  '/api/contacts/{id}': {
+    get: {
+      operationId: 'getContact',
+      tag: 'conversations',
+      summary: 'A contact with their conversations',
+      path: contactIdParam,
+      responses: { 200: json('The contact.', contactDetail) },
+      errors: ['NotFound'],
+    },
+  },
+  '/api/events/stream': {
+    get: {
+      operationId: 'streamEvents',
+      tag: 'conversations',
+      summary: 'Live updates for the principal, as server-sent events',
+      description:
+        'Each change (message received/sent/status, conversation created/status/assigned/closed, queue changed) the principal may see, on every API replica. ' +
+        'Resume with `Last-Event-ID`. A comment line every 15 s. A client too far behind is disconnected (and resumes).',
+      everyone: true,
+      extraParameters: [
+        { name: 'Last-Event-ID', in: 'header', required: false, description: 'the last event id received', schema: { type: 'string' } },
+      ],
+      responses: { 200: { description: 'The stream.', content: { 'text/event-stream': { schema: ref(eventStream) } } } },
+    },
+  },
+
   // --- Automation settings ---------------------------------------------------
   '/api/numbers/{phoneNumberId}/automation': {
     get: {
@@ -517,6 +716,18 @@ const API: Record<string, Partial<Record<HttpMethod, OperationSpec>>> = {
       path: agentIdParam,
       body: agentInput,
       responses: { 200: json('Updated.', agent), 201: json('Created.', agent) },
+    },
+  },
+
+  '/api/agents/{agentId}/status': {
+    put: {
+      operationId: 'putAgentStatus',
+      tag: 'agents',
+      summary: 'Online or offline: the agent themself or an admin',
+      path: agentIdParam,
+      body: agentStatusBody,
+      responses: { 200: json('The agent.', agent) },
+      errors: ['NotFound'],
     },
   },
 
@@ -638,12 +849,13 @@ export const openApiDocument: OpenApiDocument = {
     description: [
       'Automation settings, agents and conversation actions for WhatsApp customer support (SPEC §6).',
       '',
-      'Everything under `/api` needs `Authorization: Bearer <API key>`, except this document. Bodies are JSON, at most 256 kB.',
+      'Everything under `/api` needs `Authorization: Bearer <API key>` or a session cookie (POST /api/session), except sign-in and this document. Bodies are JSON, at most 256 kB.',
       'Errors are `{"error":{"code","message","details":[{"field","message"}]}}`: 400 invalid input (details name each bad field),',
-      '401 no valid key, 404 unknown conversation or agent, 409 state conflict, 413 body too large.',
+      '401 not authenticated, 403 not allowed (SPEC §6.1), 404 unknown conversation or agent, 409 state conflict, 413 body too large, 429 throttled.',
     ].join('\n'),
   },
   tags: [
+    { name: 'access', description: 'Sessions, users and API keys (SPEC §6.1)' },
     { name: 'automation', description: 'Per-number automation settings' },
     { name: 'agents', description: 'Agents, their capacity and load' },
     { name: 'conversations', description: 'Conversations and the actions agents and admins take on them' },
@@ -661,7 +873,11 @@ export const openApiDocument: OpenApiDocument = {
   ),
   components: {
     securitySchemes: {
-      bearerAuth: { type: 'http', scheme: 'bearer', description: 'One of the configured API keys.' },
+      bearerAuth: {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'An API key: one of API_KEYS (admin) or one created by POST /api/api-keys. Browsers use the session cookie instead.',
+      },
     },
     schemas: generateComponentSchemas(),
     responses: errorResponses,

@@ -5,6 +5,7 @@ import type { Store } from '../store';
 import { toConversation } from './conversations-router';
 import { phoneNumberIdParam } from './automation-router';
 import { parseOrThrow } from './validation';
+import { scopeOf } from './access';
 
 export const csatQuery = z.strictObject({
   phoneNumberId: phoneNumberIdSchema.optional(),
@@ -23,7 +24,8 @@ export function createReportsRouter(deps: { store: Store }): Router {
 
   router.get('/csat', async (req, res) => {
     const query = parseOrThrow(csatQuery, req.query, 'query');
-    const answers = await store.csat.list(query);
+    const scope = scopeOf(res);
+    const answers = await store.csat.list({ ...query, agentId: scope.agentId ?? query.agentId });
     const total = answers.reduce((sum, a) => sum + Number(a.score), 0);
     res.json({
       count: answers.length,

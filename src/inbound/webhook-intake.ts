@@ -1,29 +1,19 @@
 /**
- * Makes webhook events durable and hands customer messages to their conversation
- * workflows. Meta delivers at least once, unordered and duplicated, so every step is
- * idempotent: the message row is keyed by its wamid, and a message is signalled until
- * the row records that a workflow has it (the workflow itself ignores repeats).
+ * Makes webhook events durable. Meta delivers at least once, unordered and duplicated, so
+ * every step is idempotent: the message row is keyed by its wamid. A customer message is
+ * stored with what its workflow must receive and handed over afterwards by the inbound
+ * relay (inbound-relay.ts), so the webhook answers without waiting for Temporal.
  */
-import type { Client } from '@temporalio/client';
 import type { Store } from '../store';
 import type { Logger } from '../logger';
 import type { InboundMessageEvent, OtherEvent, StatusEvent, WebhookEvent } from '../whatsapp/webhook-events';
-import {
-  CONVERSATION_WORKFLOW_TASK_TIMEOUT,
-  CONVERSATION_WORKFLOW_TYPE,
-  type ConversationWorkflowInput,
-  type CustomerMessageSignal,
-  conversationWorkflowId,
-  customerMessageSignal,
-} from '../../workflows/conversation/contract';
 import { parseCsatRowId } from '../../workflows/rules/conversation-machine';
-import { WELCOME_WORKFLOW_TYPE, type WelcomeWorkflowInput, welcomeWorkflowId } from '../../workflows/welcome/contract';
-import { PhoneNumberIdKey } from '../../workflows/search-attributes';
+import type { InboundRelay } from './inbound-relay';
 
 export interface WebhookIntakeDeps {
   store: Store;
-  temporal: Client;
-  taskQueue: string;
+  /** Told when a message awaits hand-over. */
+  relay: Pick<InboundRelay, 'nudge'>;
   log: Logger;
 }
 
@@ -33,9 +23,9 @@ const STORE_ONLY_TYPES = new Set(['reaction', 'system', 'edit', 'revoke']);
 /** Our conversation ids; anything else in a survey answer cannot name one (and is no uuid to PostgreSQL). */
 const CONVERSATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-export function createWebhookIntake({ store, temporal, taskQueue, log }: WebhookIntakeDeps) {
+export function createWebhookIntake({ store, relay, log }: WebhookIntakeDeps) {
   /** Stores the message once; `delivered` says a workflow already has it. */
-  async function storeInbound(event: InboundMessageEvent, conversationId: string | null = null) {
+  async function storeInbound(event: InboundMessageEvent, conversationId: string | null = null, relayKind: 'conversation' | 'welcome' | null = null) {
     return store.messages.storeInbound({
       phoneNumberId: event.phoneNumberId,
       contact: event.contact,
@@ -45,6 +35,7 @@ export function createWebhookIntake({ store, temporal, taskQueue, log }: Webhook
       content: { ...event.content, contextMessageId: event.contextMessageId, referral: event.referral, errors: event.errors },
       raw: event.raw,
       sentAt: event.sentAt,
+      relay: relayKind ? { kind: relayKind, opensServiceWindow: event.opensServiceWindow } : undefined,
     });
   }
 
@@ -52,40 +43,12 @@ export function createWebhookIntake({ store, temporal, taskQueue, log }: Webhook
     const csat = event.content.kind === 'list_reply' ? parseCsatRowId(event.content.id) : null;
     if (csat) return acceptSurveyAnswer(event, csat);
 
-    const stored = await storeInbound(event);
+    const relayKind = event.type === 'request_welcome' ? 'welcome' : STORE_ONLY_TYPES.has(event.type) ? null : 'conversation';
+    const stored = await storeInbound(event, null, relayKind);
     if (stored.delivered) return;
-    if (event.type === 'request_welcome') {
-      const input: WelcomeWorkflowInput = { phoneNumberId: event.phoneNumberId, contactId: stored.contactId, requestedAt: event.sentAt.getTime() };
-      await temporal.workflow
-        .start(WELCOME_WORKFLOW_TYPE, {
-          taskQueue,
-          workflowId: welcomeWorkflowId(event.phoneNumberId, stored.contactId),
-          args: [input],
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        })
-        .catch((error: Error) => {
-          if (error.name !== 'WorkflowExecutionAlreadyStartedError') throw error;
-        });
-    } else if (!STORE_ONLY_TYPES.has(event.type)) {
-      const signal: CustomerMessageSignal = {
-        messageId: stored.messageId,
-        sentAt: event.sentAt.getTime(),
-        opensServiceWindow: event.opensServiceWindow,
-        isFirstContact: stored.isFirstContact,
-      };
-      const input: ConversationWorkflowInput = { phoneNumberId: event.phoneNumberId, contactId: stored.contactId };
-      // The status search attribute is set by the workflow once routing has decided it.
-      await temporal.workflow.signalWithStart(CONVERSATION_WORKFLOW_TYPE, {
-        taskQueue,
-        workflowId: conversationWorkflowId(event.phoneNumberId, stored.contactId),
-        workflowTaskTimeout: CONVERSATION_WORKFLOW_TASK_TIMEOUT,
-        args: [input],
-        signal: customerMessageSignal,
-        signalArgs: [signal],
-        typedSearchAttributes: [{ key: PhoneNumberIdKey, value: event.phoneNumberId }],
-      });
-    }
-    await store.messages.markDeliveredToWorkflow(stored.messageId);
+    // Stored only: nothing for a workflow.
+    if (relayKind === null) await store.messages.markDeliveredToWorkflow(stored.messageId);
+    else relay.nudge();
   }
 
   /** R10: recorded once against the closed conversation; never opens a new one. */
@@ -121,8 +84,9 @@ export function createWebhookIntake({ store, temporal, taskQueue, log }: Webhook
 
   return {
     /**
-     * Resolves once every event is durably stored and every customer message is with its
-     * workflow; rejects otherwise, so the receiver answers non-200 and Meta redelivers.
+     * Resolves once every event is durably stored (customer messages with what the relay
+     * hands to their workflows); rejects otherwise, so the receiver answers non-200 and
+     * Meta redelivers.
      */
     async accept(events: WebhookEvent[]): Promise<void> {
       // Messages of one contact in Meta's timestamp order; contacts in parallel.

@@ -5,6 +5,7 @@
 import { printProgress } from './cache';
 import { ensureTemporalCli } from './temporal-cli';
 import { ensureTestServer } from './test-server';
+import { ensureTemporalServer } from './temporal-server';
 
 async function main(): Promise<void> {
   const wanted = new Set(process.argv.slice(2));
@@ -16,6 +17,11 @@ async function main(): Promise<void> {
   if (all || wanted.has('--cli')) {
     const cli = await ensureTemporalCli();
     printProgress(`Temporal CLI: ${cli.type === 'existing-path' ? cli.path : 'SDK download'}`);
+  }
+  // The production topology's server (npm run start:cluster) only when asked: it needs Go.
+  if (wanted.has('--server')) {
+    const server = await ensureTemporalServer();
+    printProgress(`Temporal server: ${server.server}`);
   }
 }
 

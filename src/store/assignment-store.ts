@@ -9,7 +9,7 @@
  */
 import type { Knex } from 'knex';
 import type { Database } from '../db/knex';
-import type { Assignment, RoutingMode, RoutingOutcome } from '../../workflows/rules/vocabulary';
+import type { Assignment, RoutingMode, RoutingOutcome, RoutingReason } from '../../workflows/rules/vocabulary';
 
 interface AgentRow {
   id: string;
@@ -37,11 +37,13 @@ export class AssignmentStore {
       }
       if (input.mode !== 'auto') {
         const status = input.mode === 'bot' ? 'bot' : 'unassigned';
+        await because(trx, input.mode === 'bot' ? 'bot' : 'manual');
         await trx('conversations').where({ id: input.conversationId }).update({ status, updated_at: trx.fn.now() });
         return { status, agentId: null, othersAssigned: [] };
       }
       const agents = await lockOnlineAgents(trx, conversation.phone_number_id);
       if (agents.length === 0) {
+        await because(trx, 'no_agent_online');
         await trx('conversations').where({ id: input.conversationId }).update({ status: 'unassigned', updated_at: trx.fn.now() });
         return { status: 'unassigned', agentId: null, othersAssigned: [] };
       }
@@ -49,6 +51,7 @@ export class AssignmentStore {
       // The moment of joining is read now, under the agents' locks, not at the start of the
       // transaction (now()): a transaction that began earlier but waited for the locks joins
       // after the ones that held them, and its queued_at must say so.
+      await because(trx, 'queued');
       await trx('conversations')
         .where({ id: input.conversationId })
         .update({ status: 'queued', queued_at: clockNow(trx), updated_at: trx.fn.now() });
@@ -80,6 +83,7 @@ export class AssignmentStore {
           .forUpdate()
           .first('id', 'workflow_id');
         if (!next) break;
+        await because(trx, 'queue_drain');
         await assign(trx, next.id, agentId);
         assignments.push({ conversationId: next.id, workflowId: next.workflow_id, agentId });
         load += 1;
@@ -97,6 +101,7 @@ export class AssignmentStore {
       // Lock the agent like auto-assignment does, so a concurrent drain counts this claim.
       const agent = await trx('agents').where({ id: agentId }).forUpdate().first('id');
       if (!agent) return 'unknown_agent';
+      await because(trx, 'claimed');
       const updated = await trx('conversations')
         .where({ id: conversationId })
         .whereIn('status', ['queued', 'unassigned'])
@@ -123,6 +128,7 @@ export class AssignmentStore {
       if (!agent) return { result: 'unknown_agent', previousAgentId: null };
       const conversation = await trx('conversations').where({ id: conversationId }).forUpdate().first();
       if (!conversation || conversation.status === 'closed') return { result: 'closed', previousAgentId: null };
+      await because(trx, 'transferred');
       await assign(trx, conversationId, agentId);
       const previous = conversation.status === 'assigned' && conversation.agent_id !== agentId ? conversation.agent_id : null;
       return { result: 'transferred', previousAgentId: previous };
@@ -169,7 +175,9 @@ async function drainNumberQueue(
     const available = agents.filter((a) => a.load < a.reception_limit);
     if (available.length === 0) break;
     const lastAgentId = preferLastAgent ? await previousAgentOf(trx, phoneNumberId, conversation.contact_id, conversation.id) : null;
-    const agent = available.find((a) => a.id === lastAgentId) ?? leastLoaded(available);
+    const lastAgent = available.find((a) => a.id === lastAgentId);
+    const agent = lastAgent ?? leastLoaded(available);
+    await because(trx, lastAgent ? 'last_agent' : 'least_loaded');
     await assign(trx, conversation.id, agent.id);
     agent.load += 1;
     agent.last_assigned_at = new Date();
@@ -212,6 +220,14 @@ async function assign(trx: Knex.Transaction, conversationId: string, agentId: st
   await trx('agents')
     .where({ id: agentId })
     .update({ last_assigned_at: clockNow(trx) });
+}
+
+/**
+ * Why the next change to a conversation in this transaction happens: the timeline trigger
+ * (migration 0004) records it with the change, in the same transaction.
+ */
+async function because(trx: Knex.Transaction, reason: RoutingReason): Promise<void> {
+  await trx.raw(`SELECT set_config('inbox.reason', ?, true)`, [reason]);
 }
 
 /**

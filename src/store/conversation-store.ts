@@ -21,14 +21,34 @@ export interface Conversation {
   closedAt: Date | null;
   lastCustomerMessageAt: Date | null;
   updatedAt: Date;
+  contact: ContactSummary;
+}
+
+/** Who the customer is, as a person reading a conversation sees them (SPEC §6). */
+export interface ContactSummary {
+  id: string;
+  /** The WhatsApp profile name. */
+  name: string | null;
+  /** Phone number (wa_id), when known. */
+  waId: string | null;
+  /** Business-scoped user id (BSUID), when known. */
+  userId: string | null;
 }
 
 export interface ConversationFilter {
   phoneNumberId?: string;
   status?: ConversationStatus;
   agentId?: string;
+  /** Only these numbers (an agent's or a bot key's scope); undefined or null: every number. */
+  phoneNumberIds?: string[] | null;
+  /** Matches the contact's profile name or phone number. */
+  q?: string;
+  /** From a previous page's nextCursor. */
+  cursor?: string;
   limit: number;
 }
+
+export class InvalidCursor extends Error {}
 
 export interface NewConversation {
   id: string;
@@ -44,6 +64,10 @@ export interface ConversationStore {
   findOnNumber(id: string, phoneNumberId: string): Promise<Conversation | null>;
   /** Queued conversations in queue order, everything else newest first. */
   list(filter: ConversationFilter): Promise<Conversation[]>;
+  /** One page of list(); nextCursor is null on the last page. Throws InvalidCursor. */
+  listPage(filter: ConversationFilter): Promise<{ conversations: Conversation[]; nextCursor: string | null }>;
+  /** A contact's conversations, newest first. */
+  listForContact(contactId: string): Promise<Conversation[]>;
   /** The number's queue, first in line first. */
   queue(phoneNumberId: string): Promise<Conversation[]>;
   /** Idempotent: opening the same id again changes nothing. */
@@ -71,6 +95,10 @@ interface ConversationRow {
   closed_at: Date | null;
   last_customer_message_at: Date | null;
   updated_at: Date;
+  contact_profile_name: string | null;
+  contact_wa_id: string | null;
+  contact_user_id: string | null;
+  sort_us?: string;
 }
 
 const QUEUE_ORDER = [{ column: 'queued_at' }, { column: 'id' }];
@@ -91,38 +119,97 @@ function toConversation(row: ConversationRow): Conversation {
     closedAt: row.closed_at,
     lastCustomerMessageAt: row.last_customer_message_at,
     updatedAt: row.updated_at,
+    contact: { id: row.contact_id, name: row.contact_profile_name, waId: row.contact_wa_id, userId: row.contact_user_id },
   };
+}
+
+function encodeCursor(row: ConversationRow): string {
+  return Buffer.from(JSON.stringify([row.sort_us, row.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { sortUs: string; id: string } {
+  try {
+    const [sortUs, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof sortUs === 'string' && /^-?\d+$/.test(sortUs) && typeof id === 'string' && /^[0-9a-f-]{36}$/i.test(id)) return { sortUs, id };
+  } catch {
+    /* below */
+  }
+  throw new InvalidCursor('not a cursor this API returned');
 }
 
 export function createConversationStore(db: Database): ConversationStore {
   const conversations = () => db<ConversationRow>('conversations');
+  /** Conversations with their contact (reads). */
+  const withContact = () =>
+    db('conversations as c')
+      .join('contacts as k', 'k.id', 'c.contact_id')
+      .select('c.*', 'k.profile_name as contact_profile_name', 'k.wa_id as contact_wa_id', 'k.user_id as contact_user_id');
+
+  async function listPage(filter: ConversationFilter) {
+    const queued = filter.status === 'queued';
+    const sortColumn = queued ? 'c.queued_at' : 'c.opened_at';
+    const sortUs = db.raw(`(extract(epoch from ${sortColumn}) * 1000000)::bigint`);
+    const after = filter.cursor ? decodeCursor(filter.cursor) : null;
+    const rows = (await withContact()
+      .select(db.raw(`(extract(epoch from ${sortColumn}) * 1000000)::bigint::text AS sort_us`))
+      .modify((q) => {
+        if (filter.phoneNumberId) q.where('c.phone_number_id', filter.phoneNumberId);
+        if (filter.phoneNumberIds) q.whereIn('c.phone_number_id', filter.phoneNumberIds);
+        if (filter.status) q.where('c.status', filter.status);
+        if (filter.agentId) q.where('c.agent_id', filter.agentId);
+        if (filter.q) {
+          const text = filter.q.trim().toLowerCase();
+          const digits = text.replace(/[^0-9]/g, '');
+          q.andWhere((w) => {
+            w.whereRaw(`strpos(lower(k.profile_name), ?) > 0`, [text]);
+            if (digits) w.orWhereRaw(`strpos(k.wa_id, ?) > 0`, [digits]);
+          });
+        }
+        if (after) {
+          if (queued) q.whereRaw(`(${sortUs.toString()}, c.id) > (?::bigint, ?::uuid)`, [after.sortUs, after.id]);
+          else
+            q.andWhere((w) =>
+              w
+                .whereRaw(`${sortUs.toString()} < ?::bigint`, [after.sortUs])
+                .orWhereRaw(`${sortUs.toString()} = ?::bigint AND c.id > ?::uuid`, [after.sortUs, after.id]),
+            );
+        }
+        if (queued) q.orderBy([{ column: 'c.queued_at' }, { column: 'c.id' }]);
+        else q.orderBy([{ column: 'c.opened_at', order: 'desc' }, { column: 'c.id' }]);
+      })
+      .limit(filter.limit + 1)) as ConversationRow[];
+    const page = rows.slice(0, filter.limit);
+    return { conversations: page.map(toConversation), nextCursor: rows.length > filter.limit ? encodeCursor(page[page.length - 1]) : null };
+  }
 
   return {
     async get(id) {
-      const row = await conversations().where({ id }).first();
+      const row = await withContact().where('c.id', id).first();
       return row ? toConversation(row) : null;
     },
 
     async findOnNumber(id, phoneNumberId) {
-      const row = await conversations().where({ id, phone_number_id: phoneNumberId }).first();
+      const row = await withContact().where({ 'c.id': id, 'c.phone_number_id': phoneNumberId }).first();
       return row ? toConversation(row) : null;
     },
 
     async list(filter) {
-      const rows = await conversations()
-        .modify((q) => {
-          if (filter.phoneNumberId) q.where({ phone_number_id: filter.phoneNumberId });
-          if (filter.status) q.where({ status: filter.status });
-          if (filter.agentId) q.where({ agent_id: filter.agentId });
-          if (filter.status === 'queued') q.orderBy(QUEUE_ORDER);
-          else q.orderBy([{ column: 'opened_at', order: 'desc' }, { column: 'id' }]);
-        })
-        .limit(filter.limit);
+      return (await listPage(filter)).conversations;
+    },
+
+    listPage,
+
+    async listForContact(contactId) {
+      const rows = (await withContact()
+        .where('c.contact_id', contactId)
+        .orderBy([{ column: 'c.opened_at', order: 'desc' }, { column: 'c.id' }])) as ConversationRow[];
       return rows.map(toConversation);
     },
 
     async queue(phoneNumberId) {
-      const rows = await conversations().where({ phone_number_id: phoneNumberId, status: 'queued' }).orderBy(QUEUE_ORDER);
+      const rows = await withContact()
+        .where({ 'c.phone_number_id': phoneNumberId, 'c.status': 'queued' })
+        .orderBy(QUEUE_ORDER.map((o) => ({ column: `c.${o.column}` })));
       return rows.map(toConversation);
     },
 

@@ -13,10 +13,14 @@ import { createContactStore, type ContactStore } from './contact-store';
 import { createConversationStore, type ConversationStore } from './conversation-store';
 import { createCsatStore, type CsatStore } from './csat-store';
 import { createMessageStore, type MessageStore } from './message-store';
+import { createInboundRelayStore, type InboundRelayStore } from './inbound-relay-store';
+import { createMetricsStore, type MetricsStore } from './metrics-store';
 import { createSendSlotStore, type SendSlotStore } from './send-slot-store';
 import { createServiceConditionStore, type ServiceConditionStore } from './service-condition-store';
 import { createSettingsStore, type SettingsStore } from './settings-store';
 import { createWebhookEventStore, type WebhookEventStore } from './webhook-event-store';
+import { createPeopleStore, type PeopleStore } from './people-store';
+import { createActivityStore, type ActivityStore } from './activity-store';
 
 /** The outbox of assignments whose workflows have not been told yet (R6; see assignment-store.ts). */
 export interface AssignmentOutboxStore {
@@ -29,6 +33,10 @@ export interface AssignmentOutboxStore {
 export interface Store {
   conversations: ConversationStore;
   messages: MessageStore;
+  /** Stored customer messages waiting to be handed to their workflows (src/inbound/inbound-relay.ts). */
+  inboundRelay: InboundRelayStore;
+  /** Read at scrape time by GET /metrics. */
+  metrics: MetricsStore;
   contacts: ContactStore;
   settings: SettingsStore;
   agents: AgentStore;
@@ -40,6 +48,10 @@ export interface Store {
   /** Send pacing slots shared by every worker replica. */
   sendSlots: SendSlotStore;
   serviceConditions: ServiceConditionStore;
+  /** Users, sessions, sign-in failures and API keys (SPEC §6.1). */
+  people: PeopleStore;
+  /** Conversation timelines and the live change-event feed. */
+  activity: ActivityStore;
   /** Whether PostgreSQL answers (/healthz). */
   isReachable(): Promise<boolean>;
 }
@@ -49,6 +61,8 @@ export function createStore(db: Database): Store {
   return {
     conversations: createConversationStore(db),
     messages: createMessageStore(db),
+    inboundRelay: createInboundRelayStore(db),
+    metrics: createMetricsStore(db),
     contacts: createContactStore(db),
     settings: createSettingsStore(db),
     agents: createAgentStore(db),
@@ -61,6 +75,8 @@ export function createStore(db: Database): Store {
     },
     sendSlots: createSendSlotStore(db),
     serviceConditions: createServiceConditionStore(db),
+    people: createPeopleStore(db),
+    activity: createActivityStore(db),
     isReachable: () => isDatabaseReachable(db),
   };
 }
@@ -71,8 +87,12 @@ export { createDatabase, type Database, migrateToLatest } from '../db/knex';
 export type { AgentProfile, AgentStore, AgentWithLoad } from './agent-store';
 export type { AssignmentStore } from './assignment-store';
 export type { Contact, ContactStore } from './contact-store';
-export type { Conversation, ConversationFilter, ConversationStore, NewConversation } from './conversation-store';
+export type { ContactSummary, Conversation, ConversationFilter, ConversationStore, NewConversation } from './conversation-store';
+export { InvalidCursor } from './conversation-store';
+export type { ApiKeyRecord, PeopleStore, User } from './people-store';
+export type { Actor, ActivityStore, ChangeEvent, ChangeListener, TimelineEntry } from './activity-store';
 export type { CsatAnswer, CsatStore } from './csat-store';
+export type { ContactRelayOutcome, InboundRelayStore, PendingInboundMessage } from './inbound-relay-store';
 export type { Message, MessageStore, NewInboundMessage, OutboundIntent, OutboundOutcome, StoredInboundMessage } from './message-store';
 export { createSendSlotStore, type SendSlotStore } from './send-slot-store';
 export type { ServiceCondition, ServiceConditionStore } from './service-condition-store';

@@ -48,6 +48,8 @@ export interface NewInboundMessage {
   content: unknown;
   raw: unknown;
   sentAt: Date;
+  /** What the inbound relay hands to a workflow (src/inbound/inbound-relay.ts); absent: nothing. */
+  relay?: { kind: 'conversation' | 'welcome'; opensServiceWindow: boolean };
 }
 
 export interface StoredInboundMessage {
@@ -214,6 +216,8 @@ export function createMessageStore(db: Database): MessageStore {
             status: 'received',
             sent_at: message.sentAt,
             first_contact: contact.isNew,
+            relay_kind: message.relay?.kind ?? null,
+            opens_service_window: message.relay?.opensServiceWindow ?? null,
           })
           .onConflict('wamid')
           .ignore()

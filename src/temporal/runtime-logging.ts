@@ -23,17 +23,29 @@ export function levelFor(entry: Pick<LogEntry, 'level' | 'meta'>): 'trace' | 'de
   return level === 'info' && !APPLICATION_COMPONENTS.has(String(entry.meta?.sdkComponent)) ? 'debug' : level;
 }
 
-export function installTemporalRuntimeLogging(log: Logger): void {
+/**
+ * Also exports the SDK's worker metrics (task slots, poll latencies, sticky cache, …) in
+ * Prometheus format on `metricsBindAddress` when given; returns their URL, or null when the
+ * runtime was installed earlier without them.
+ */
+let installedMetricsUrl: string | null = null;
+
+export function installTemporalRuntimeLogging(log: Logger, metricsBindAddress?: string): string | null {
   try {
     Runtime.install({
       // The service stops its workers itself, in order (src/service.ts); the SDK's own
       // signal handling would start draining them first and race that stop.
       shutdownSignals: [],
       // Core's own logs (e.g. capability warnings of older servers) are forwarded, warnings and up.
-      telemetryOptions: { logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} } },
+      telemetryOptions: {
+        logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} },
+        ...(metricsBindAddress ? { metrics: { prometheus: { bindAddress: metricsBindAddress } } } : {}),
+      },
       logger: new DefaultLogger('INFO', (entry) => log[levelFor(entry)]({ temporal: entry.meta }, entry.message)),
     });
+    installedMetricsUrl = metricsBindAddress ? `http://${metricsBindAddress}/metrics` : null;
   } catch {
     // Already installed by an earlier call (tests start several services in one process).
   }
+  return installedMetricsUrl;
 }

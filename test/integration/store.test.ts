@@ -182,6 +182,7 @@ describe('data-access layer (real PostgreSQL)', () => {
         'assignedAt',
         'closeReason',
         'closedAt',
+        'contact',
         'contactId',
         'handledByHuman',
         'id',
@@ -196,6 +197,8 @@ describe('data-access layer (real PostgreSQL)', () => {
       assert.equal(conversation.openedAt.toISOString(), at(30).toISOString());
       assert.equal(conversation.queuedAt?.toISOString(), at(1).toISOString());
       assert.equal(conversation.agentId, null);
+      assert.equal(conversation.contact.id, conversation.contactId, 'the contact travels with the conversation');
+      assert.deepEqual(Object.keys(conversation.contact).sort(), ['id', 'name', 'userId', 'waId']);
       assert.equal(await store.conversations.get(randomUUID()), null);
     });
 

@@ -7,6 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Database } from '../../src/db/knex';
 import { createStore, type Store } from '../../src/store';
 import { createWebhookIntake, type WebhookIntake } from '../../src/inbound/webhook-intake';
+import { createInboundRelay, type InboundRelay } from '../../src/inbound/inbound-relay';
 import { createGraphClient } from '../../src/whatsapp/graph-client';
 import { createSendPacer } from '../../src/whatsapp/send-pacer';
 import { createWorker } from '../../src/temporal/worker';
@@ -23,7 +24,9 @@ export interface ConversationHarness {
   db: Database;
   store: Store;
   graph: FakeGraphApi;
+  /** The real intake, followed by the real inbound relay handing over what it stored. */
   intake: WebhookIntake;
+  relay: InboundRelay;
   taskQueue: string;
   /** Runs `fn` while the worker polls; the worker stops after. */
   run<T>(fn: () => Promise<T>): Promise<T>;
@@ -46,7 +49,16 @@ export async function createConversationHarness(): Promise<ConversationHarness> 
     contactIntervalMs: 0,
   });
   const store = createStore(db);
-  const intake = createWebhookIntake({ store, temporal: env.client, taskQueue, log: testLog });
+  const relay = createInboundRelay({ store, temporal: env.client, taskQueue, log: testLog });
+  const storing = createWebhookIntake({ store, relay: { nudge: () => undefined }, log: testLog });
+  // As the receiver and the relay do it, with the hand-over awaited: rule tests then see
+  // the message in its workflow when `accept` resolves.
+  const intake: WebhookIntake = {
+    async accept(events) {
+      await storing.accept(events);
+      await relay.drain();
+    },
+  };
   // A Worker runs once; each `run` gets a fresh one on the same task queue.
   const newWorker = () =>
     createWorker({
@@ -69,6 +81,7 @@ export async function createConversationHarness(): Promise<ConversationHarness> 
     store,
     graph,
     intake,
+    relay,
     taskQueue,
     run: async (fn) => (await newWorker()).runUntil(fn),
     now: () => env.currentTimeMs(),

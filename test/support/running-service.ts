@@ -29,7 +29,7 @@ export interface ServiceUnderTest {
   stop(): Promise<void>;
 }
 
-export async function startServiceUnderTest(): Promise<ServiceUnderTest> {
+export async function startServiceUnderTest(envOverrides: Record<string, string> = {}): Promise<ServiceUnderTest> {
   const graph = await new FakeGraphApi().start();
   const { db, url } = await createTestDatabase();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'inbox-autopilot-e2e-'));
@@ -47,6 +47,7 @@ export async function startServiceUnderTest(): Promise<ServiceUnderTest> {
     LOG_LEVEL: 'silent',
     // Real pacing per number; the 6 s pair spacing would only slow the scenarios down.
     WHATSAPP_CONTACT_INTERVAL_MS: '0',
+    ...envOverrides,
   });
   let service = await startService(env, 'all', testLog);
   const baseUrl = `http://127.0.0.1:${env.PORT}`;

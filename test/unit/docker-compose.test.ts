@@ -10,7 +10,22 @@ const file = path.resolve(__dirname, '..', '..', 'docker-compose.yml');
 describe('docker-compose.yml', () => {
   it('parses and describes PostgreSQL, Temporal, its Web UI and the service roles', () => {
     const compose = parse(readFileSync(file, 'utf8'));
-    assert.deepEqual(Object.keys(compose.services).sort(), ['api', 'postgres', 'temporal', 'temporal-ui', 'worker']);
+    assert.deepEqual(Object.keys(compose.services).sort(), [
+      'api',
+      'postgres',
+      'temporal',
+      'temporal-namespace',
+      'temporal-schema',
+      'temporal-ui',
+      'worker',
+    ]);
+    // The same versions as `npm run start:cluster`: Temporal's server and admin-tools images, no auto-setup.
+    assert.equal(compose.services.temporal.image, 'temporalio/server:1.29.1');
+    assert.equal(compose.services['temporal-schema'].image, 'temporalio/admin-tools:1.29.1');
+    assert.match(compose.services['temporal-schema'].command[0], /postgresql\/v12\/visibility\/versioned/);
+    assert.ok(!JSON.stringify(compose).includes('auto-setup'));
+    assert.equal(compose.services.worker.deploy.replicas, 2);
+    assert.equal(compose.services.api.deploy.replicas, 2);
     assert.deepEqual(compose.services.worker.command, ['npm', 'run', 'worker']);
     assert.deepEqual(compose.services.api.command, ['npm', 'run', 'api']);
     assert.equal(compose.services['temporal-ui'].environment.TEMPORAL_ADDRESS, 'temporal:7233');

@@ -17,6 +17,7 @@ import {
   type ConversationState,
   type CustomerMessage,
   type RequestVerdict,
+  dueTimers,
   judgeRequest,
   nextDeadline,
   openConversation,
@@ -40,6 +41,8 @@ export class Conversation {
   private readonly outcomes = new Map<string, RequestOutcome>();
   private outboundSequence: number;
   private publishedSearchAttributes = '';
+  /** While a tick runs: the deadline of each timer rule it fires. */
+  private tickDeadlines: Map<string, number> | null = null;
 
   constructor(
     private readonly input: ConversationWorkflowInput,
@@ -158,7 +161,19 @@ export class Conversation {
 
   /** Lets the rules act on the time that has passed (timers that came due). */
   async tick(): Promise<void> {
-    await this.apply({ type: 'tick' });
+    // The deadlines of the timers this tick fires travel with their messages (the send
+    // activity measures lateness against them); arguments only, the commands are the same.
+    const now = Date.now();
+    this.tickDeadlines = new Map(
+      dueTimers(this.state!)
+        .filter((t) => t.at <= now)
+        .map((t) => [t.rule as string, t.at]),
+    );
+    try {
+      await this.apply({ type: 'tick' });
+    } finally {
+      this.tickDeadlines = null;
+    }
   }
 
   /**
@@ -233,6 +248,7 @@ export class Conversation {
             automation: command.automation,
             agentId: s.agentId,
             message: command.message,
+            dueAt: this.tickDeadlines?.get(command.automation),
           });
           break;
         case 'skip':

@@ -81,3 +81,55 @@ export interface RoutingOutcome {
   /** Other queued conversations that this transaction assigned (FIFO ahead of this one). */
   othersAssigned: Assignment[];
 }
+
+// ---- People and access (SPEC §6.1) ----------------------------------------------------------
+/** A user signs in with a password; an agent user is the agent record of R3. */
+export const USER_ROLES = ['admin', 'agent'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+/** An API key's role: `admin` may do everything, `bot` only the /bot/* endpoints and reads of bot conversations. */
+export const API_KEY_ROLES = ['admin', 'bot'] as const;
+export type ApiKeyRole = (typeof API_KEY_ROLES)[number];
+
+/** Why routing gave a conversation to whom (or to nobody), as recorded in the timeline. */
+export const ROUTING_REASONS = [
+  'last_agent',
+  'least_loaded',
+  'queued',
+  'queue_drain',
+  'no_agent_online',
+  'manual',
+  'bot',
+  'claimed',
+  'transferred',
+] as const;
+export type RoutingReason = (typeof ROUTING_REASONS)[number];
+
+/** The kinds of timeline entry of a conversation (SPEC §6). */
+export const TIMELINE_KINDS = [
+  'opened',
+  'message_received',
+  'routed',
+  'transferred',
+  'automated_message_sent',
+  'automated_message_skipped',
+  'automated_message_failed',
+  'reply_sent',
+  'closed',
+  'survey_answered',
+  'action',
+] as const;
+export type TimelineKind = (typeof TIMELINE_KINDS)[number];
+
+/** Live change events (GET /api/events/stream). */
+export const CHANGE_EVENT_TYPES = [
+  'message.received',
+  'message.sent',
+  'message.status',
+  'conversation.created',
+  'conversation.status',
+  'conversation.assigned',
+  'conversation.closed',
+  'queue.changed',
+] as const;
+export type ChangeEventType = (typeof CHANGE_EVENT_TYPES)[number];

@@ -2,6 +2,8 @@ import type { Knex } from 'knex';
 import * as initialSchema from './0001_initial_schema';
 import * as sendPacingAndStatus from './0002_send_pacing_and_status';
 import * as assignmentOutbox from './0003_assignment_outbox';
+import * as people from './0004_people';
+import * as inboundRelay from './0006_inbound_relay';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -12,4 +14,6 @@ export const migrations: NamedMigration[] = [
   { name: '0001_initial_schema', ...initialSchema },
   { name: '0002_send_pacing_and_status', ...sendPacingAndStatus },
   { name: '0003_assignment_outbox', ...assignmentOutbox },
+  { name: '0004_people', ...people },
+  { name: '0006_inbound_relay', ...inboundRelay },
 ];

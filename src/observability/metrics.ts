@@ -1,0 +1,102 @@
+/**
+ * The service's Prometheus metrics (SPEC §7), served at GET /metrics: what the webhook,
+ * the relay, the timers and the sends do, what PostgreSQL says about open conversations
+ * and queues (read at scrape time), and the Temporal SDK's own worker metrics (the core
+ * runtime's Prometheus exporter on loopback, appended to the same page).
+ *
+ * One registry per running service (tests start several in one process).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Store } from '../store';
+
+export interface ServiceMetrics {
+  registry: Registry;
+  webhookAckSeconds: Histogram<'status'>;
+  timerLatenessSeconds: Histogram<'rule'>;
+  sends: Counter<'outcome' | 'automation'>;
+  /** The page: our metrics, then the SDK's (when this process runs a worker). */
+  render(): Promise<string>;
+  contentType: string;
+}
+
+export function createMetrics(options: { store: Store; temporalMetricsUrl?: string | null }): ServiceMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'inbox_autopilot_process_' });
+  const { store } = options;
+
+  const webhookAckSeconds = new Histogram({
+    name: 'inbox_autopilot_webhook_ack_seconds',
+    help: 'From a webhook request arriving to its answer (SPEC §5: 200 once durably stored).',
+    labelNames: ['status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const timerLatenessSeconds = new Histogram({
+    name: 'inbox_autopilot_timer_lateness_seconds',
+    help: 'From a timer rule’s deadline (passed along by the workflow) to its message being handed to the Graph API.',
+    labelNames: ['rule'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+    registers: [registry],
+  });
+  const sends = new Counter({
+    name: 'inbox_autopilot_sends_total',
+    help: 'Outbound messages by outcome (accepted, recorded, skipped, failed, duplicate, retried).',
+    labelNames: ['outcome', 'automation'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'inbox_autopilot_relay_backlog',
+    help: 'Stored customer messages not yet handed to their workflows.',
+    registers: [registry],
+    async collect() {
+      const { pending, oldestCreatedAt } = await store.inboundRelay.backlog();
+      this.set(pending);
+      relayLag.set(oldestCreatedAt ? Math.max(0, (Date.now() - oldestCreatedAt.getTime()) / 1000) : 0);
+    },
+  });
+  const relayLag = new Gauge({
+    name: 'inbox_autopilot_relay_lag_seconds',
+    help: 'Age of the oldest customer message waiting for the relay (0 when none waits).',
+    registers: [registry],
+  });
+  // Each gauge reads at its own collect: prom-client collects them in turn, one scrape each.
+  new Gauge({
+    name: 'inbox_autopilot_open_conversations',
+    help: 'Open conversations per number and status.',
+    labelNames: ['phone_number_id', 'status'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const c of await store.metrics.openConversationCounts()) this.set({ phone_number_id: c.phoneNumberId, status: c.status }, c.count);
+    },
+  });
+  new Gauge({
+    name: 'inbox_autopilot_queue_length',
+    help: 'Conversations waiting in the FIFO queue per number (R6).',
+    labelNames: ['phone_number_id'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const c of await store.metrics.openConversationCounts())
+        if (c.status === 'queued') this.set({ phone_number_id: c.phoneNumberId }, c.count);
+    },
+  });
+
+  return {
+    registry,
+    webhookAckSeconds,
+    timerLatenessSeconds,
+    sends,
+    contentType: registry.contentType,
+    async render() {
+      const ours = await registry.metrics();
+      if (!options.temporalMetricsUrl) return ours;
+      try {
+        const response = await fetch(options.temporalMetricsUrl, { signal: AbortSignal.timeout(2000) });
+        return `${ours}\n${await response.text()}`;
+      } catch {
+        return ours;
+      }
+    },
+  };
+}

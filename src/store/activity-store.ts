@@ -1,0 +1,142 @@
+/**
+ * What happened, for people: each conversation's `conversation_timeline` and the
+ * `change_events` feed of live updates. Both are written by the triggers of migration
+ * 0004 in the transaction of the change itself; the API adds the entries that name who
+ * asked for an action. Every change event is announced with `pg_notify('change_events',
+ * id)`: `listen` keeps one connection per process listening, so every API replica sees
+ * every change, and a client that reconnects replays what it missed from the table.
+ */
+import pg from 'pg';
+import type { Knex } from 'knex';
+import type { Database } from '../db/knex';
+import type { ChangeEventType, TimelineKind } from '../../workflows/rules/vocabulary';
+
+export type Actor =
+  { type: 'user'; login: string; role: string } | { type: 'key'; id: string | null; name: string; role: string } | { type: 'automation' };
+
+export interface TimelineEntry {
+  id: string;
+  at: Date;
+  kind: TimelineKind;
+  actor: Actor;
+  details: Record<string, unknown>;
+}
+
+export interface ChangeEvent {
+  id: string;
+  at: Date;
+  type: ChangeEventType;
+  phoneNumberId: string | null;
+  conversationId: string | null;
+  agentId: string | null;
+  data: Record<string, unknown>;
+}
+
+export interface ChangeListener {
+  /** Called with each new event id, in commit order per connection. */
+  onEvent(id: string): void;
+  /** The listening connection was lost: subscribers should reconnect (and resume). */
+  onLost(): void;
+}
+
+export interface ActivityStore {
+  timeline(conversationId: string): Promise<TimelineEntry[]>;
+  recordAction(conversationId: string, actor: Actor, details: Record<string, unknown>): Promise<void>;
+  /** Events after `afterId` in id order, at most `limit`. */
+  eventsAfter(afterId: string, limit: number): Promise<ChangeEvent[]>;
+  /** The events named, in the order named (ids that do not exist are left out). */
+  eventsByIds(ids: string[]): Promise<ChangeEvent[]>;
+  latestEventId(): Promise<string>;
+  /** A dedicated connection that LISTENs to change_events; stop() closes it. */
+  listen(listener: ChangeListener): Promise<{ stop(): Promise<void> }>;
+}
+
+interface TimelineRow {
+  id: string;
+  conversation_id: string;
+  at: Date;
+  kind: TimelineKind;
+  actor: Actor;
+  details: Record<string, unknown>;
+}
+
+interface ChangeEventRow {
+  id: string;
+  at: Date;
+  type: ChangeEventType;
+  phone_number_id: string | null;
+  conversation_id: string | null;
+  agent_id: string | null;
+  data: Record<string, unknown>;
+}
+
+function toEvent(row: ChangeEventRow): ChangeEvent {
+  return {
+    id: String(row.id),
+    at: row.at,
+    type: row.type,
+    phoneNumberId: row.phone_number_id,
+    conversationId: row.conversation_id,
+    agentId: row.agent_id,
+    data: row.data,
+  };
+}
+
+export function createActivityStore(db: Database): ActivityStore {
+  return {
+    async timeline(conversationId) {
+      const rows = await db<TimelineRow>('conversation_timeline').where({ conversation_id: conversationId }).orderBy('id');
+      return rows.map((r) => ({ id: String(r.id), at: r.at, kind: r.kind, actor: r.actor, details: r.details }));
+    },
+
+    async recordAction(conversationId, actor, details) {
+      await db('conversation_timeline').insert({
+        conversation_id: conversationId,
+        kind: 'action',
+        actor: JSON.stringify(actor),
+        details: JSON.stringify(details),
+      });
+    },
+
+    async eventsAfter(afterId, limit) {
+      const rows = await db<ChangeEventRow>('change_events').where('id', '>', afterId).orderBy('id').limit(limit);
+      return rows.map(toEvent);
+    },
+
+    async eventsByIds(ids) {
+      const rows = await db<ChangeEventRow>('change_events').whereIn('id', ids);
+      const byId = new Map(rows.map((r) => [String(r.id), toEvent(r)]));
+      return ids.flatMap((id) => byId.get(id) ?? []);
+    },
+
+    async latestEventId() {
+      const row = await db('change_events').max<{ max: string | null }>('id as max').first();
+      return String(row?.max ?? '0');
+    },
+
+    async listen(listener) {
+      const connection = (db.client as Knex.Client).config.connection as string | pg.ClientConfig;
+      const client = new pg.Client(connection);
+      let stopped = false;
+      client.on('notification', (message) => {
+        if (message.channel === 'change_events' && message.payload) listener.onEvent(message.payload);
+      });
+      const lost = () => {
+        if (!stopped) {
+          stopped = true;
+          listener.onLost();
+        }
+      };
+      client.on('error', lost);
+      client.on('end', lost);
+      await client.connect();
+      await client.query('LISTEN change_events');
+      return {
+        async stop() {
+          stopped = true;
+          await client.end().catch(() => undefined);
+        },
+      };
+    },
+  };
+}

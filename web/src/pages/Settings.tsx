@@ -1,0 +1,375 @@
+/**
+ * Automation settings of one number, laid out like the reference product page: one section
+ * per automation, each with its switch, editor, WhatsApp-style preview and its own Save.
+ * A section's Save sends the saved settings with only that section changed, so a refusal
+ * (400, details naming each field) leaves everything as it was.
+ */
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import {
+  Alert,
+  Anchor,
+  Button,
+  Grid,
+  Group,
+  Loader,
+  NumberInput,
+  Paper,
+  Select,
+  Stack,
+  Switch,
+  Text,
+  TextInput,
+  Textarea,
+  Title,
+} from '@mantine/core';
+import { ApiError, type MessageContent, api } from '../api';
+import { MessageEditor } from '../components/MessageEditor';
+import { WhatsAppBubble } from '../whatsapp';
+import { linkProps } from '../router';
+
+type Settings = Record<string, Record<string, unknown>>;
+
+const CSAT_OPTIONS = ['5 Very satisfied', '4 Satisfied', '3 Neutral', '2 Dissatisfied', '1 Very dissatisfied'];
+
+const SECTIONS: { key: string; title: string; help: string }[] = [
+  { key: 'welcome', title: 'Welcome message', help: 'Sent when a customer first opens a chat with this number, before they write anything.' },
+  { key: 'iceBreakers', title: 'Ice breakers', help: 'Up to 4 common questions shown in the customer’s chat; each 1–80 characters, no emoji.' },
+  {
+    key: 'unassignedReply',
+    title: 'Unassigned auto-reply',
+    help: 'When a conversation enters unassigned (no one is serving it), this reply is sent, after an optional delay.',
+  },
+  { key: 'queueReply', title: 'Queue message', help: 'When a conversation enters the queue, the customer is told they are waiting.' },
+  {
+    key: 'reminder',
+    title: 'Reminder (delayed agent response)',
+    help: 'If an agent has not replied within the waiting time, this message is sent to the customer.',
+  },
+  {
+    key: 'autoClose',
+    title: 'Auto-close',
+    help: 'An agent’s conversation closes when the customer does not reply within this time. Range 1 minute – 72 hours; recommended 24 hours.',
+  },
+  {
+    key: 'csat',
+    title: 'Satisfaction survey',
+    help: 'After a human agent’s conversation ends, the customer is asked to rate it. The five options are fixed.',
+  },
+];
+
+export function SettingsPage({ phoneNumberId }: { phoneNumberId: string }) {
+  const [saved, setSaved] = useState<Settings | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const load = useCallback(() => {
+    api
+      .get<Settings>(`/numbers/${encodeURIComponent(phoneNumberId)}/automation`)
+      .then(setSaved)
+      .catch((e: Error) => setError(e.message));
+  }, [phoneNumberId]);
+  useEffect(load, [load]);
+
+  if (error)
+    return (
+      <Alert color="red" role="alert">
+        {error}
+      </Alert>
+    );
+  if (!saved) return <Loader aria-label="Loading settings" />;
+  return (
+    <Stack gap="md" maw={1000}>
+      <div>
+        <Text size="sm">
+          <Anchor {...linkProps('/numbers')}>Numbers</Anchor> › {phoneNumberId} › Automation
+        </Text>
+        <Title order={2}>Automation</Title>
+        <Text c="dimmed" size="sm">
+          Automation settings for number {phoneNumberId}. Each section is saved on its own; changes apply to open conversations within seconds.
+        </Text>
+      </div>
+      {SECTIONS.map((s) => (
+        <Section key={s.key} section={s} saved={saved} phoneNumberId={phoneNumberId} onSaved={setSaved} />
+      ))}
+    </Stack>
+  );
+}
+
+function Section(props: { section: (typeof SECTIONS)[number]; saved: Settings; phoneNumberId: string; onSaved(s: Settings): void }) {
+  const { key, title, help } = props.section;
+  const [draft, setDraft] = useState<Record<string, unknown>>(props.saved[key] ?? {});
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [status, setStatus] = useState<{ ok: boolean; text: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const set = (field: string, value: unknown) => setDraft((d) => ({ ...d, [field]: value }));
+  const fieldError = (f: string) => errors[f];
+  const id = `section-${key}`;
+
+  function save() {
+    setBusy(true);
+    setStatus(null);
+    setErrors({});
+    const body = { ...props.saved, [key]: draft };
+    api
+      .put<Settings>(`/numbers/${encodeURIComponent(props.phoneNumberId)}/automation`, body)
+      .then((s) => {
+        props.onSaved(s ?? body);
+        setDraft((s ?? body)[key] ?? draft);
+        setStatus({ ok: true, text: 'Saved.' });
+      })
+      .catch((e: unknown) => {
+        if (e instanceof ApiError && e.status === 400) {
+          const mine: Record<string, string> = {};
+          const others: string[] = [];
+          for (const d of e.details) {
+            const f = d.field.replace(/^body\./, '');
+            if (f === key || f.startsWith(`${key}.`)) mine[f.slice(key.length + 1)] = d.message;
+            else others.push(`${d.field}: ${d.message}`);
+          }
+          setErrors(mine);
+          setStatus({ ok: false, text: `Not saved: ${e.message}${others.length ? ` (${others.join('; ')})` : ''}. Nothing was changed.` });
+        } else {
+          setStatus({ ok: false, text: `Not saved: ${e instanceof Error ? e.message : String(e)}` });
+        }
+      })
+      .finally(() => setBusy(false));
+  }
+
+  const messageErrors = Object.fromEntries(
+    Object.entries(errors)
+      .filter(([f]) => f.startsWith('message'))
+      .map(([f, m]) => [f.replace(/^message\.?/, ''), m]),
+  );
+
+  let editor: ReactNode = null;
+  let preview: ReactNode = null;
+  switch (key) {
+    case 'welcome':
+    case 'unassignedReply':
+    case 'queueReply':
+    case 'reminder':
+      editor = (
+        <>
+          {key === 'unassignedReply' ? (
+            <NumberInput
+              label="Delay before sending (seconds, 0–600)"
+              value={draft.delaySeconds as number}
+              onChange={(v) => set('delaySeconds', v === '' ? '' : Number(v))}
+              error={fieldError('delaySeconds')}
+              allowDecimal={false}
+              w={320}
+            />
+          ) : null}
+          {key === 'reminder' ? (
+            <NumberInput
+              label="Waiting time (minutes, 1–1440)"
+              value={draft.waitMinutes as number}
+              onChange={(v) => set('waitMinutes', v === '' ? '' : Number(v))}
+              error={fieldError('waitMinutes')}
+              allowDecimal={false}
+              w={260}
+            />
+          ) : null}
+          <MessageEditor
+            id={`${id}-message`}
+            label="Message"
+            value={draft.message as MessageContent}
+            onChange={(m) => set('message', m)}
+            errors={messageErrors}
+          />
+        </>
+      );
+      preview = <WhatsAppBubble content={draft.message as MessageContent} />;
+      break;
+    case 'iceBreakers': {
+      const prompts = (draft.prompts as string[]) ?? [];
+      editor = (
+        <Stack gap={6}>
+          {prompts.map((p, i) => (
+            <Group key={i} gap={4} wrap="nowrap" align="flex-start">
+              <TextInput
+                style={{ flex: 1 }}
+                label={`Ice breaker ${i + 1}`}
+                value={p}
+                maxLength={200}
+                onChange={(e) => {
+                  const v = e.currentTarget.value;
+                  set(
+                    'prompts',
+                    prompts.map((x, j) => (j === i ? v : x)),
+                  );
+                }}
+                error={fieldError(`prompts.${i}`)}
+              />
+              <Button
+                variant="subtle"
+                size="compact-sm"
+                mt={26}
+                onClick={() =>
+                  set(
+                    'prompts',
+                    prompts.filter((_, j) => j !== i),
+                  )
+                }
+                aria-label={`Remove ice breaker ${i + 1}`}
+              >
+                Remove
+              </Button>
+            </Group>
+          ))}
+          {fieldError('prompts') ? (
+            <Text c="red" size="xs" role="alert">
+              {fieldError('prompts')}
+            </Text>
+          ) : null}
+          {prompts.length < 4 ? (
+            <Button variant="light" size="compact-sm" w="fit-content" onClick={() => set('prompts', [...prompts, ''])}>
+              Add an ice breaker
+            </Button>
+          ) : null}
+        </Stack>
+      );
+      preview = (
+        <Stack gap={4} w="100%">
+          {prompts.length === 0 ? <Text size="sm">No ice breakers: the chat opens empty.</Text> : null}
+          {prompts.map((p, i) => (
+            <span key={i} className="wa-button">
+              {p || '…'}
+            </span>
+          ))}
+        </Stack>
+      );
+      break;
+    }
+    case 'autoClose': {
+      const minutes = Number(draft.afterMinutes);
+      editor = (
+        <Group align="flex-start" gap="xs">
+          <NumberInput
+            label="Close after (minutes, 1–4320)"
+            description="Recommended: 1440 (24 hours)"
+            value={draft.afterMinutes as number}
+            onChange={(v) => set('afterMinutes', v === '' ? '' : Number(v))}
+            error={fieldError('afterMinutes')}
+            allowDecimal={false}
+            w={260}
+          />
+          <Select
+            label="Presets"
+            w={180}
+            placeholder="Choose"
+            value={null}
+            data={[
+              { value: '60', label: '1 hour' },
+              { value: '720', label: '12 hours' },
+              { value: '1440', label: '24 hours (recommended)' },
+              { value: '4320', label: '72 hours' },
+            ]}
+            onChange={(v) => v && set('afterMinutes', Number(v))}
+          />
+        </Group>
+      );
+      preview = (
+        <Text size="sm">
+          {Number.isFinite(minutes) && minutes > 0
+            ? `Closes ${minutes >= 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60 ? `${minutes % 60} min` : ''}` : `${minutes} min`} after the agent’s last reply if the customer is silent.`
+            : 'Enter a time.'}
+        </Text>
+      );
+      break;
+    }
+    case 'csat':
+      editor = (
+        <>
+          <Textarea
+            label="Survey text"
+            value={String(draft.body ?? '')}
+            onChange={(e) => set('body', e.currentTarget.value)}
+            error={fieldError('body')}
+            autosize
+            minRows={2}
+          />
+          <TextInput
+            label="Button text"
+            value={String(draft.buttonText ?? '')}
+            onChange={(e) => set('buttonText', e.currentTarget.value)}
+            error={fieldError('buttonText')}
+          />
+          <div>
+            <Text size="sm" fw={500}>
+              Options (fixed)
+            </Text>
+            <ol style={{ margin: 0, paddingLeft: 18 }} aria-label="Survey options">
+              {CSAT_OPTIONS.map((o) => (
+                <li key={o}>
+                  <Text size="sm">{o}</Text>
+                </li>
+              ))}
+            </ol>
+          </div>
+        </>
+      );
+      preview = (
+        <WhatsAppBubble
+          content={{
+            type: 'interactive',
+            interactive: { type: 'list', body: { text: String(draft.body ?? '') }, action: { button: String(draft.buttonText ?? '') } },
+          }}
+        />
+      );
+      break;
+  }
+
+  const otherErrors = Object.entries(errors).filter(
+    ([f]) =>
+      !f.startsWith('message') && !['delaySeconds', 'waitMinutes', 'afterMinutes', 'body', 'buttonText'].includes(f) && !f.startsWith('prompts'),
+  );
+
+  return (
+    <Paper withBorder p="md" component="section" aria-labelledby={`${id}-title`} data-section={key}>
+      <Group justify="space-between" wrap="nowrap" align="flex-start">
+        <div>
+          <Title order={3} size="h4" id={`${id}-title`}>
+            {title}
+          </Title>
+          <Text size="sm" c="dimmed">
+            {help}
+          </Text>
+        </div>
+        <Switch
+          checked={Boolean(draft.enabled)}
+          onChange={(e) => set('enabled', e.currentTarget.checked)}
+          label={draft.enabled ? 'On' : 'Off'}
+          aria-label={`${title}: enabled`}
+          error={fieldError('enabled')}
+        />
+      </Group>
+      <Grid mt="sm">
+        <Grid.Col span={{ base: 12, md: 7 }}>
+          <Stack gap="xs">{editor}</Stack>
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, md: 5 }}>
+          <Text size="xs" c="dimmed" mb={4}>
+            Preview
+          </Text>
+          <div className="wa-phone" role="group" aria-label={`${title} preview`}>
+            {preview}
+          </div>
+        </Grid.Col>
+      </Grid>
+      {otherErrors.length ? (
+        <Text c="red" size="sm" role="alert" mt="xs">
+          {otherErrors.map(([f, m]) => `${f}: ${m}`).join('; ')}
+        </Text>
+      ) : null}
+      <Group mt="sm" justify="flex-end" gap="sm">
+        {status ? (
+          <Text size="sm" c={status.ok ? 'teal' : 'red'} role={status.ok ? 'status' : 'alert'}>
+            {status.text}
+          </Text>
+        ) : null}
+        <Button onClick={save} loading={busy} aria-label={`Save ${title}`}>
+          Save
+        </Button>
+      </Group>
+    </Paper>
+  );
+}
