@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
-import { createApp } from '../../src/http/app';
-import { createEventHub } from '../../src/http/event-stream';
-import { createStore } from '../../src/store';
 import { connectClient } from '../../src/temporal/client';
-import { testLog } from '../support/environment';
 import { eventually } from '../support/conversation-harness';
 import { csatRowId } from '../../workflows/rules/conversation-machine';
-import { type ServiceUnderTest, startServiceUnderTest, textWebhook } from '../support/running-service';
+import { type ApiReplica, type ServiceUnderTest, startApiReplica, startServiceUnderTest, textWebhook } from '../support/running-service';
 import { assertAccessible, axeReport, buildWebAppQuietly, launchBrowser, median, newPage, pageWeight, screenshot, signIn } from './browser-support';
 
 const NUMBER = '106540352242922';
@@ -356,38 +350,9 @@ describe('the web app (SPEC §8) in headless Chromium against the running servic
 
   it('when a customer writes, then pages served by two API replicas both show the message live', async () => {
     const temporal = await connectClient({ address: s.service.temporalAddress, namespace: s.env.TEMPORAL_NAMESPACE });
-    const store = createStore(s.db);
-    const replicas: { server: Server; stop(): Promise<void>; url: string }[] = [];
+    const replicas: ApiReplica[] = [];
     try {
-      for (let i = 0; i < 2; i++) {
-        const events = createEventHub({ store, log: testLog });
-        const app = createApp({
-          store,
-          temporal,
-          intake: null as never,
-          log: testLog,
-          taskQueue: s.env.TEMPORAL_TASK_QUEUE,
-          graph: null,
-          sandbox: true,
-          apiKeys: ['replica-key'],
-          appSecret: 'unused',
-          verifyToken: 'unused',
-          events,
-        });
-        const server = app.listen(0, '127.0.0.1');
-        await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-        replicas.push({
-          server,
-          url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-          async stop() {
-            await events.stop();
-            await new Promise<void>((resolve) => {
-              server.close(() => resolve());
-              server.closeAllConnections();
-            });
-          },
-        });
-      }
+      for (let i = 0; i < 2; i++) replicas.push(await startApiReplica(s, temporal));
       const c = await conversationOf(await customerSays('15550104001', 'Hello replicas', 'Rita Replica'));
       const pages: Page[] = [];
       for (const r of replicas) {

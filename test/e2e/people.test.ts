@@ -7,16 +7,14 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { type AddressInfo, connect } from 'node:net';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { eventually } from '../support/conversation-harness';
-import { type ServiceUnderTest, startServiceUnderTest, textWebhook } from '../support/running-service';
+import { type ApiReplica, type ServiceUnderTest, startApiReplica, startServiceUnderTest, textWebhook } from '../support/running-service';
 import { testLog } from '../support/environment';
-import { createApp } from '../../src/http/app';
-import { createEventHub, type EventHub } from '../../src/http/event-stream';
+import { createEventHub } from '../../src/http/event-stream';
 import { createStore } from '../../src/store';
 import { connectClient } from '../../src/temporal/client';
 
@@ -308,39 +306,14 @@ describe('People, contacts, timelines and live updates against the running servi
 
   describe('live updates across two API replicas', () => {
     let temporal: Client;
-    const replicas: { server: Server; events: EventHub; url: string }[] = [];
+    const replicas: ApiReplica[] = [];
 
     before(async () => {
       temporal = await connectClient({ address: s.service.temporalAddress, namespace: s.env.TEMPORAL_NAMESPACE });
-      const store = createStore(s.db);
-      for (let i = 0; i < 2; i++) {
-        const events = createEventHub({ store, log: testLog, heartbeatMs: 300 });
-        const app = createApp({
-          store,
-          temporal,
-          intake: null as never,
-          log: testLog,
-          taskQueue: s.env.TEMPORAL_TASK_QUEUE,
-          graph: null,
-          sandbox: true,
-          apiKeys: ['replica-key'],
-          appSecret: 'unused',
-          verifyToken: 'unused',
-          events,
-        });
-        const server = app.listen(0, '127.0.0.1');
-        await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-        replicas.push({ server, events, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
-      }
+      for (let i = 0; i < 2; i++) replicas.push(await startApiReplica(s, temporal, { heartbeatMs: 300 }));
     });
     after(async () => {
-      for (const r of replicas) {
-        await r.events.stop();
-        await new Promise<void>((resolve) => {
-          r.server.close(() => resolve());
-          r.server.closeAllConnections();
-        });
-      }
+      for (const r of replicas) await r.stop();
       await temporal?.connection.close();
     });
 
@@ -395,26 +368,9 @@ describe('People, contacts, timelines and live updates against the running servi
     });
 
     it('when PUBLIC_URL is https, then the session cookie is Secure and a change from that origin passes', async () => {
-      const store = createStore(s.db);
-      const events = createEventHub({ store, log: testLog });
-      const app = createApp({
-        store,
-        temporal,
-        intake: null as never,
-        log: testLog,
-        taskQueue: s.env.TEMPORAL_TASK_QUEUE,
-        graph: null,
-        sandbox: true,
-        apiKeys: ['replica-key'],
-        appSecret: 'unused',
-        verifyToken: 'unused',
-        events,
-        publicUrl: 'https://inbox.example.com',
-      });
-      const server = app.listen(0, '127.0.0.1');
-      await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+      const replica = await startApiReplica(s, temporal, { publicUrl: 'https://inbox.example.com' });
       try {
-        const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
+        const base = `${replica.url}/api`;
         const signedIn = await fetch(`${base}/session`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', origin: 'https://inbox.example.com' },
@@ -430,33 +386,15 @@ describe('People, contacts, timelines and live updates against the running servi
         });
         assert.equal(change.status, 200, await change.text());
       } finally {
-        await events.stop();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
+        await replica.stop();
       }
     });
 
     it('when a client stops reading, then it is disconnected and the others go on', async () => {
       const store = createStore(s.db);
       const tight = createEventHub({ store, log: testLog, maxBufferedBytes: 256 * 1024, hardLimitBytes: 256 * 1024 * 1024, behindGraceMs: 2000 });
-      const app = createApp({
-        store,
-        temporal,
-        intake: null as never,
-        log: testLog,
-        taskQueue: s.env.TEMPORAL_TASK_QUEUE,
-        graph: null,
-        sandbox: true,
-        apiKeys: ['replica-key'],
-        appSecret: 'unused',
-        verifyToken: 'unused',
-        events: tight,
-      });
-      const server = app.listen(0, '127.0.0.1');
-      await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-      const port = (server.address() as AddressInfo).port;
+      const replica = await startApiReplica(s, temporal, { events: tight });
+      const { port } = replica;
       // A client that never reads: once the socket buffers are full, its backlog grows.
       const socket = connect(port, '127.0.0.1');
       socket.pause();
@@ -483,11 +421,7 @@ describe('People, contacts, timelines and live updates against the running servi
         }
       } finally {
         socket.destroy();
-        await tight.stop();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
+        await replica.stop();
       }
     });
   });

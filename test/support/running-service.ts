@@ -5,7 +5,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Client } from '@temporalio/client';
 import { loadEnv, type Env } from '../../src/config';
+import { createApp } from '../../src/http/app';
+import { createEventHub, type EventHub } from '../../src/http/event-stream';
+import { createStore } from '../../src/store';
 import { freePort } from '../../src/ports';
 import { type RunningService, startService } from '../../src/service';
 import { signWebhookBody } from '../../src/whatsapp/signature';
@@ -128,5 +133,52 @@ export function textWebhook(options: {
         ],
       },
     ],
+  };
+}
+
+export interface ApiReplica {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Another API process on the service's database and Temporal, as a second replica behind
+ * a load balancer would be: its own HTTP server and its own live-update hub (LISTEN).
+ */
+export async function startApiReplica(
+  s: ServiceUnderTest,
+  temporal: Client,
+  options: { heartbeatMs?: number; publicUrl?: string; events?: EventHub } = {},
+): Promise<ApiReplica> {
+  const store = createStore(s.db);
+  const events = options.events ?? createEventHub({ store, log: testLog, heartbeatMs: options.heartbeatMs });
+  const app = createApp({
+    store,
+    temporal,
+    intake: null as never,
+    log: testLog,
+    taskQueue: s.env.TEMPORAL_TASK_QUEUE,
+    graph: null,
+    sandbox: true,
+    apiKeys: ['replica-key'],
+    appSecret: 'unused',
+    verifyToken: 'unused',
+    events,
+    publicUrl: options.publicUrl,
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    async stop() {
+      await events.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
   };
 }
