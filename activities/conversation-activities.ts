@@ -1,4 +1,5 @@
 import type { AutomationSettings } from '../workflows/rules/automation-settings';
+import type { TimerChange } from '../workflows/rules/timer-changes';
 import type { Assignment, CloseReason, RoutingMode, RoutingOutcome } from '../workflows/rules/vocabulary';
 import type { ActivityDeps } from './deps';
 
@@ -79,6 +80,24 @@ export function createConversationActivities({ store }: ActivityDeps) {
     }): Promise<{ conversationId: string; workflowId: string }[]> {
       const open = await store.conversations.listOpen({ phoneNumberId: input.phoneNumberId, afterId: input.afterConversationId, limit: input.limit });
       return open.map((c) => ({ conversationId: c.id, workflowId: c.workflowId }));
+    },
+
+    /** The timeline's timer entries (armed, re-armed, cancelled, fired); a retry records nothing twice. */
+    async recordTimerChanges(input: { conversationId: string; changes: (TimerChange & { key: string })[] }): Promise<void> {
+      await store.activity.recordRuleEntries(
+        input.conversationId,
+        // Entries take the database's clock, like every other entry, so the timeline reads in
+        // order; the workflow's moment of decision is at most a database round trip earlier.
+        input.changes.map(({ key, change, rule, dueAt, previousDueAt }) => ({
+          key,
+          kind: `timer_${change}`,
+          details: {
+            rule,
+            dueAt: new Date(dueAt).toISOString(),
+            ...(previousDueAt === undefined ? {} : { previousDueAt: new Date(previousDueAt).toISOString() }),
+          },
+        })),
+      );
     },
 
     /** Closes the conversation and hands the agent's freed capacity to the queue (R6). */

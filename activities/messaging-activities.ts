@@ -3,7 +3,7 @@ import { isWithinServiceWindow, OUTSIDE_SERVICE_WINDOW } from '../workflows/rule
 import { GraphApiError } from '../src/whatsapp/graph-client';
 import { recordCondition } from '../src/health/service-conditions';
 import type { OutboundIntent, OutboundOutcome } from '../src/store';
-import { validateMessageContent } from '../src/whatsapp/message-content';
+import { isTemplate, validateMessageContent, validateReplyContent } from '../src/whatsapp/message-content';
 import type { ActivityDeps } from './deps';
 
 /** A message the workflow means to send: the stored intent plus what the R11 check needs. */
@@ -52,13 +52,14 @@ export function createMessagingActivities({ store, graph, pacer, log, metrics }:
       if (row.status !== 'pending') return counted(request, { messageId: row.id, status: row.status as OutboundMessageStatus });
 
       // R11, checked again at the moment of sending: time has passed since the workflow decided.
-      if (!isWithinServiceWindow(request.lastCustomerMessageAt, Date.now())) {
+      // Templates are the one kind of message WhatsApp delivers outside the window (R16).
+      if (!isTemplate(request.message) && !isWithinServiceWindow(request.lastCustomerMessageAt, Date.now())) {
         await finish(row.id, { status: 'skipped', skipReason: OUTSIDE_SERVICE_WINDOW });
         return counted(request, { messageId: row.id, status: 'skipped' });
       }
       // Settings and replies were validated on save; this catches anything older or hand-made
       // before Meta turns it into a final error #100.
-      const content = validateMessageContent(request.message);
+      const content = request.author === 'automation' ? validateMessageContent(request.message) : validateReplyContent(request.message);
       if (!content.ok) {
         await finish(row.id, { status: 'failed', error: { code: 'invalid_content', issues: content.issues } });
         return counted(request, { messageId: row.id, status: 'failed' });

@@ -2,7 +2,7 @@
  * One activity proxy per retry profile, shared by every workflow (workflows import only
  * activity types).
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
 /**
@@ -51,4 +51,15 @@ export const whatsapp = proxyActivities<Pick<Activities, 'sendMessage'>>({
   startToCloseTimeout: '60 seconds',
   heartbeatTimeout: LOST_ATTEMPT_DETECTED_AFTER,
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+
+/**
+ * Bookkeeping that only people read (the timeline's timer entries): a local activity, run
+ * by the worker that runs the workflow, so it costs one short database insert and no
+ * server round trip on a conversation's hot path. Idempotent by key, so retried without
+ * limit like the database profile; a lost attempt is simply run again with the workflow task.
+ */
+export const bookkeeping = proxyLocalActivities<Pick<Activities, 'recordTimerChanges'>>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });

@@ -4,7 +4,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import { z } from 'zod';
 import { agentIdSchema } from './identifiers';
 import type { Store } from '../store';
-import { messageContentSchema } from '../whatsapp/message-content';
+import { replyContentSchema } from '../whatsapp/message-content';
 import {
   agentReplyUpdate,
   assignUpdate,
@@ -26,9 +26,9 @@ import { parseOrThrow } from './validation';
 export const idParam = z.strictObject({ id: z.uuid() });
 const agentId = agentIdSchema;
 export const agentBody = z.strictObject({ agentId });
-export const replyBody = z.strictObject({ agentId, message: messageContentSchema });
+export const replyBody = z.strictObject({ agentId, message: replyContentSchema });
 export const closeBody = z.strictObject({ agentId: agentId.optional() });
-export const botReplyBody = z.strictObject({ message: messageContentSchema });
+export const botReplyBody = z.strictObject({ message: replyContentSchema });
 export const emptyBody = z.strictObject({});
 
 /**

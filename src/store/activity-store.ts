@@ -22,6 +22,13 @@ export interface TimelineEntry {
   details: Record<string, unknown>;
 }
 
+export interface RuleTimelineEntry {
+  /** Made by the workflow, so that a retried attempt records nothing twice. */
+  key: string;
+  kind: TimelineKind;
+  details: Record<string, unknown>;
+}
+
 export interface ChangeEvent {
   id: string;
   at: Date;
@@ -42,6 +49,8 @@ export interface ChangeListener {
 export interface ActivityStore {
   timeline(conversationId: string): Promise<TimelineEntry[]>;
   recordAction(conversationId: string, actor: Actor, details: Record<string, unknown>): Promise<void>;
+  /** The rules' own entries; an entry whose key is already recorded is left as it is. */
+  recordRuleEntries(conversationId: string, entries: RuleTimelineEntry[]): Promise<void>;
   /** Events after `afterId` in id order, at most `limit`. */
   eventsAfter(afterId: string, limit: number): Promise<ChangeEvent[]>;
   /** The events named, in the order named (ids that do not exist are left out). */
@@ -96,6 +105,22 @@ export function createActivityStore(db: Database): ActivityStore {
         actor: JSON.stringify(actor),
         details: JSON.stringify(details),
       });
+    },
+
+    async recordRuleEntries(conversationId, entries) {
+      if (entries.length === 0) return;
+      await db('conversation_timeline')
+        .insert(
+          entries.map((e) => ({
+            conversation_id: conversationId,
+            kind: e.kind,
+            actor: JSON.stringify({ type: 'automation' } satisfies Actor),
+            details: JSON.stringify(e.details),
+            dedupe_key: e.key,
+          })),
+        )
+        .onConflict('dedupe_key')
+        .ignore();
     },
 
     async eventsAfter(afterId, limit) {

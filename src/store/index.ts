@@ -90,7 +90,7 @@ export type { Contact, ContactStore } from './contact-store';
 export type { ContactSummary, Conversation, ConversationFilter, ConversationStore, NewConversation } from './conversation-store';
 export { InvalidCursor } from './conversation-store';
 export type { ApiKeyRecord, PeopleStore, User } from './people-store';
-export type { Actor, ActivityStore, ChangeEvent, ChangeListener, TimelineEntry } from './activity-store';
+export type { Actor, ActivityStore, ChangeEvent, ChangeListener, RuleTimelineEntry, TimelineEntry } from './activity-store';
 export type { CsatAnswer, CsatStore } from './csat-store';
 export type { ContactRelayOutcome, InboundRelayStore, PendingInboundMessage } from './inbound-relay-store';
 export type { Message, MessageStore, NewInboundMessage, OutboundIntent, OutboundOutcome, StoredInboundMessage } from './message-store';

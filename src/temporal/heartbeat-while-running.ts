@@ -17,6 +17,8 @@ export class HeartbeatWhileRunning implements ActivityInboundCallsInterceptor {
   constructor(private readonly context: Context) {}
 
   async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
+    // Local activities run inside their workflow task and have no heartbeat timeout.
+    if (this.context.info.isLocal) return next(input);
     const timer = setInterval(() => this.context.heartbeat(), HEARTBEAT_INTERVAL_MS);
     try {
       return await next(input);

@@ -368,6 +368,74 @@ export const messageContentSchema = z.discriminatedUnion(
 export type MessageContent = z.infer<typeof messageContentSchema>;
 
 // ---------------------------------------------------------------------------
+// Templates (SPEC §4, R16): agent and bot replies may be templates, inside or outside
+// the customer-service window. Templates are Meta's (approved in WhatsApp Manager); the
+// service sends them by name and reports Meta's errors for unknown or unapproved ones.
+// ---------------------------------------------------------------------------
+
+const templateName = z
+  .string({ error: expected('text') })
+  .regex(/^[a-z0-9_]{1,512}$/, { error: (iss) => `must be 1–512 of a-z, 0-9 and _ (got ${quote(iss.input)})` });
+const languageCode = z
+  .string({ error: expected('text') })
+  .regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, { error: (iss) => `must be a language code like "en" or "pt_BR" (got ${quote(iss.input)})` });
+
+const textParameter = strict({ type: literal('text'), text: chars(1, 1024) });
+const payloadParameter = strict({ type: literal('payload'), payload: chars(1, 256) });
+const templateMedia = strict({ link: httpsUrl });
+const headerParameter = z.discriminatedUnion(
+  'type',
+  [
+    textParameter,
+    strict({ type: literal('image'), image: templateMedia }),
+    strict({ type: literal('video'), video: templateMedia }),
+    strict({ type: literal('document'), document: templateMedia }),
+  ],
+  { error: unknownTag('header parameter') },
+);
+const templateComponent = z.discriminatedUnion(
+  'type',
+  [
+    strict({ type: literal('header'), parameters: listOf(headerParameter, 1, 1, 'parameter', 'parameters') }),
+    strict({ type: literal('body'), parameters: listOf(textParameter, 1, 100, 'parameter', 'parameters') }),
+    strict({
+      type: literal('button'),
+      sub_type: z.enum(['quick_reply', 'url'], { error: (iss) => `must be "quick_reply" or "url" (got ${quote(iss.input)})` }),
+      index: z.string({ error: expected('text') }).regex(/^[0-9]$/, { error: (iss) => `must be "0"–"9" (got ${quote(iss.input)})` }),
+      parameters: listOf(
+        z.union([payloadParameter, textParameter], { error: () => 'must be a payload or text parameter' }),
+        1,
+        1,
+        'parameter',
+        'parameters',
+      ),
+    }),
+  ],
+  { error: unknownTag('template component') },
+);
+
+export const templateMessageSchema = strict({
+  type: literal('template'),
+  template: strict({
+    name: templateName,
+    language: strict({ code: languageCode }),
+    components: listOf(templateComponent, 0, 10, 'component', 'components').optional(),
+  }),
+});
+
+/** What an agent or a bot may send: any message content, or a template. */
+export const replyContentSchema = z.discriminatedUnion('type', [...messageContentSchema.options, templateMessageSchema], {
+  error: unknownTag('message'),
+});
+
+export type ReplyContent = z.infer<typeof replyContentSchema>;
+
+/** Whether WhatsApp treats the message as a template (the only kind allowed outside the window). */
+export function isTemplate(content: { type: string }): boolean {
+  return content.type === 'template';
+}
+
+// ---------------------------------------------------------------------------
 // Ice breakers (conversational components, WHATSAPP.md §4)
 // ---------------------------------------------------------------------------
 
@@ -459,6 +527,15 @@ export function validateMessageContent(
   return result.success ? { ok: true, value: result.data } : { ok: false, issues: zodIssuesToFieldIssues(result.error, fieldPrefix) };
 }
 
+/** As validateMessageContent, for agent and bot replies, which may also be templates. */
+export function validateReplyContent(
+  value: unknown,
+  fieldPrefix = 'message',
+): { ok: true; value: ReplyContent } | { ok: false; issues: FieldIssue[] } {
+  const result = replyContentSchema.safeParse(value);
+  return result.success ? { ok: true, value: result.data } : { ok: false, issues: zodIssuesToFieldIssues(result.error, fieldPrefix) };
+}
+
 // ---------------------------------------------------------------------------
 // Preview
 // ---------------------------------------------------------------------------
@@ -468,7 +545,7 @@ export function validateMessageContent(
  * or an interactive message's body text. Whitespace is collapsed and long text cut at
  * `maxLength` code points (never inside a surrogate pair).
  */
-export function describeMessageContent(content: MessageContent, maxLength = 160): string {
+export function describeMessageContent(content: ReplyContent, maxLength = 160): string {
   let preview: string;
   switch (content.type) {
     case 'text':
@@ -485,6 +562,9 @@ export function describeMessageContent(content: MessageContent, maxLength = 160)
       break;
     case 'interactive':
       preview = content.interactive.body.text;
+      break;
+    case 'template':
+      preview = `[template ${content.template.name}]`;
       break;
   }
   const oneLine = preview.replace(/\s+/g, ' ').trim();

@@ -313,6 +313,72 @@ describe('the web app (SPEC §8) in headless Chromium against the running servic
     await p.context().close();
   });
 
+  it('when the customer last wrote more than 24 h ago, then the composer offers only templates, a template reaches WhatsApp, and the timeline says so in words', async () => {
+    // Carol, not Bob: the sign-in test leaves Bob's login throttled.
+    const CAROL = { login: 'carol', password: 'carol-password-1234' };
+    await apiOk('PUT', `/agents/${BOB.login}`, { name: 'Bob', receptionLimit: 5, status: 'offline' });
+    await apiOk('PUT', `/agents/${ALICE.login}`, { name: 'Alice', receptionLimit: 1, status: 'offline' });
+    await apiOk('PUT', `/agents/${CAROL.login}`, { name: 'Carol', receptionLimit: 5, status: 'online' });
+    await apiOk('PUT', `/users/${CAROL.login}`, { role: 'agent', name: 'Carol', password: CAROL.password, agentId: CAROL.login });
+    const wamid = `wamid.WEB-${++wamids}-${Date.now()}`;
+    const yesterday = Math.floor((Date.now() - 25 * 60 * 60 * 1000) / 1000);
+    assert.equal(
+      (await s.postWebhook(textWebhook({ wamid, from: '15550105001', body: 'Hello from yesterday', name: 'Olga Old', timestamp: yesterday }))).status,
+      200,
+    );
+    const c = await conversationOf(wamid);
+    await eventually(async () => (await s.db('conversations').where({ id: c.id }).first()).agent_id === CAROL.login, 15_000, 'assigned to carol');
+
+    const p = await page();
+    await signIn(p, CAROL.login, CAROL.password);
+    await p.goto(`/inbox/mine/${c.id}`);
+    const pane = p.getByTestId('conversation-pane');
+    await pane.getByTestId('outside-window').waitFor();
+    assert.equal(await pane.getByLabel('Message', { exact: true }).count(), 0, 'no free-form text outside the window');
+    // The API refuses a free-form reply too, with the reason (R16).
+    const refused = await p.evaluate(async (id) => {
+      const r = await fetch(`/api/conversations/${id}/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ agentId: 'carol', message: { type: 'text', text: { body: 'free-form' } } }),
+      });
+      return { status: r.status, body: await r.json() };
+    }, c.id);
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.match(JSON.stringify(refused.body), /template/);
+
+    // Auto-close on, so the reply arms a timer the pane and the timeline show (R9).
+    const settings = (await apiOk('GET', `/numbers/${NUMBER}/automation`)) as { autoClose: object };
+    await apiOk('PUT', `/numbers/${NUMBER}/automation`, { ...settings, autoClose: { enabled: true, afterMinutes: 60 } });
+    s.graph.reset();
+    await pane.getByLabel('Template name').fill('order_update');
+    await pane.getByRole('button', { name: 'Add a body parameter' }).click();
+    await pane.getByLabel('Body parameter {{1}}').fill('A-1042');
+    await pane.getByLabel('Preview').getByText('Template order_update (en): A-1042').waitFor();
+    await pane.getByRole('button', { name: 'Send' }).click();
+    const [sent] = await s.graph.waitForMessages(1);
+    assert.deepEqual(sent.body.template, {
+      name: 'order_update',
+      language: { code: 'en' },
+      components: [{ type: 'body', parameters: [{ type: 'text', text: 'A-1042' }] }],
+    });
+    await pane.locator('.msg-row-out').filter({ hasText: 'Template order_update' }).waitFor();
+    const timeline = pane.getByTestId('timeline');
+    await timeline.getByText('Customer message received').first().waitFor();
+    await timeline.getByText(/Reply sent by carol/).waitFor();
+    await pane
+      .getByTestId('timers')
+      .getByText(/Auto-close due/)
+      .waitFor();
+    await timeline.getByText(/Auto-close timer armed, due/).waitFor();
+    assert.equal(await timeline.getByText(/\{"/).count(), 0, 'no raw JSON in the timeline');
+    await assertAccessible(p, 'conversation-outside-window');
+    screenshots.push(await screenshot(p, 'conversation-template', true));
+    await p.context().close();
+    await apiOk('PUT', `/numbers/${NUMBER}/automation`, settings);
+    await apiOk('PUT', `/agents/${CAROL.login}`, { name: 'Carol', receptionLimit: 5, status: 'offline' });
+  });
+
   it('when an admin opens agents, satisfaction, numbers and API keys, then each page shows its data and passes axe', async () => {
     const p = await page(1280, 900);
     await signIn(p, ADMIN.login, ADMIN.password);

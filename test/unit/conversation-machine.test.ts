@@ -17,6 +17,7 @@ import {
   type ConversationState,
   csatRowId,
   dueTimers,
+  FREE_FORM_OUTSIDE_WINDOW,
   initialState,
   judgeRequest,
   nextDeadline,
@@ -1169,6 +1170,40 @@ describe('conversation machine (SPEC §3)', () => {
         });
       }
     }
+
+    describe('R16: free-form agent replies and templates against the 24-hour window', () => {
+      const TEMPLATE = { type: 'template', template: { name: 'order_update', language: { code: 'en' } } };
+      const assigned = () => inStatus('assigned');
+      const lastCustomer = () => assigned().lastCustomerMessageAt!;
+      const reply = (message: typeof AGENT_TEXT): ConversationRequest => ({ type: 'agent_reply', agentId: AGENT_A, message });
+
+      it('when exactly 24 h have passed since the customer wrote, then a free-form reply is still allowed', () => {
+        assert.deepEqual(judgeRequest(assigned(), CONVERSATION_ID, reply(AGENT_TEXT), lastCustomer() + 24 * HOUR), { verdict: 'allowed' });
+      });
+
+      it('when 24 h and 1 ms have passed, then a free-form reply is refused saying a template is needed', () => {
+        assert.deepEqual(judgeRequest(assigned(), CONVERSATION_ID, reply(AGENT_TEXT), lastCustomer() + 24 * HOUR + 1), {
+          verdict: 'refused',
+          reason: FREE_FORM_OUTSIDE_WINDOW,
+        });
+        assert.match(FREE_FORM_OUTSIDE_WINDOW, /template/);
+      });
+
+      it('when the window has closed, then a template reply is allowed; and inside it too', () => {
+        assert.deepEqual(judgeRequest(assigned(), CONVERSATION_ID, reply(TEMPLATE), lastCustomer() + 30 * 24 * HOUR), { verdict: 'allowed' });
+        assert.deepEqual(judgeRequest(assigned(), CONVERSATION_ID, reply(TEMPLATE), lastCustomer() + MINUTE), { verdict: 'allowed' });
+      });
+
+      it('when another agent replies outside the window, then the refusal names the holder first', () => {
+        const other: ConversationRequest = { type: 'agent_reply', agentId: AGENT_B, message: AGENT_TEXT };
+        const verdict = judgeRequest(assigned(), CONVERSATION_ID, other, lastCustomer() + 48 * HOUR);
+        assert.deepEqual(verdict, { verdict: 'refused', reason: `the conversation is assigned to ${AGENT_A}, not ${AGENT_B}` });
+      });
+
+      it('when no time is given (the main loop judging again at its turn), then the window is not judged', () => {
+        assert.deepEqual(judgeRequest(assigned(), CONVERSATION_ID, reply(AGENT_TEXT)), { verdict: 'allowed' });
+      });
+    });
 
     it('when the conversation is closed, named by an older id or not opened, then every action is refused as closed', () => {
       const closed = new Conversation(settingsWith());

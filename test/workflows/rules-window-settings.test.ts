@@ -3,7 +3,8 @@
  * timers from the same starting moment), on the time-skipping server.
  */
 import assert from 'node:assert/strict';
-import { HOUR, MINUTE, SECOND, freshContact, text, type ConversationRow, useRulesHarness } from './rules-helpers';
+import { agentReplyUpdate } from '../../workflows/conversation/contract';
+import { HOUR, MINUTE, SECOND, freshContact, outcomeOf, text, type ConversationRow, useRulesHarness } from './rules-helpers';
 
 const REMINDER = text('Thanks for waiting! An agent is on the way.');
 const UNASSIGNED = text('We are away; we will answer soon.');
@@ -125,6 +126,59 @@ describe('R11 customer-service window and R12 settings changes (time-skipping se
           kit.sentTo(contact).map((b) => b.type),
           ['text'],
           'only the agent reply was sent',
+        );
+      });
+    });
+  });
+
+  describe('R16 agent replies outside the window', () => {
+    const TEMPLATE = {
+      type: 'template',
+      template: { name: 'order_update', language: { code: 'en' }, components: [{ type: 'body', parameters: [{ type: 'text', text: 'A-1042' }] }] },
+    };
+
+    it('when the customer last wrote 24 h + 1 s ago, then a free-form reply is refused (a template is needed) and a template reaches Meta', async () => {
+      const pn = await kit.numberWith({});
+      const contact = freshContact('r16-template');
+      const agent = `agent-${pn}`;
+      await kit.run(async () => {
+        const row = await assignedConversation(contact, pn, agent);
+        const lastCustomerMessageAt = (await kit.state(row))!.lastCustomerMessageAt!;
+        await kit.advanceTo(row, lastCustomerMessageAt + 24 * HOUR + SECOND);
+
+        const refused = await outcomeOf(
+          kit.handleOf(row).executeUpdate(agentReplyUpdate, { args: [{ conversationId: row.id, agentId: agent, message: text('Still there?') }] }),
+        );
+        assert.equal(refused.ok, false);
+        assert.match((refused as { message: string }).message, /only a template message can be sent/);
+
+        const sent = await outcomeOf(
+          kit.handleOf(row).executeUpdate(agentReplyUpdate, { args: [{ conversationId: row.id, agentId: agent, message: TEMPLATE }] }),
+        );
+        assert.equal(sent.ok, true, JSON.stringify(sent));
+        assert.equal((sent as { status?: string }).status, 'accepted');
+        assert.deepEqual(kit.sentTo(contact), [{ messaging_product: 'whatsapp', recipient_type: 'individual', recipient: contact, ...TEMPLATE }]);
+        const replies = (await kit.outbound(row)).filter((m) => m.author === 'agent');
+        assert.deepEqual(
+          replies.map((m) => [m.status, m.content.type]),
+          [['accepted', 'template']],
+          'the refused reply left no row',
+        );
+      });
+    });
+
+    it('when the customer wrote 1 s less than 24 h ago, then a free-form reply is still sent (the exact edge: unit tests)', async () => {
+      const pn = await kit.numberWith({});
+      const contact = freshContact('r16-edge');
+      const agent = `agent-${pn}`;
+      await kit.run(async () => {
+        const row = await assignedConversation(contact, pn, agent);
+        const lastCustomerMessageAt = (await kit.state(row))!.lastCustomerMessageAt!;
+        await kit.advanceTo(row, lastCustomerMessageAt + 24 * HOUR - SECOND);
+        await kit.agentReplies(row, agent, 'Just in time');
+        assert.deepEqual(
+          kit.sentTo(contact).map((b) => b.type),
+          ['text'],
         );
       });
     });

@@ -200,12 +200,13 @@ export function isInbound(m: Message): boolean {
   return m.direction === 'in' || m.direction === 'inbound';
 }
 
-export function formatTime(iso: string | null | undefined): string {
+/** A time as people read it; `precise` adds seconds (timers and the timeline, where they matter). */
+export function formatTime(iso: string | null | undefined, precise = false): string {
   if (!iso) return '';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   const sameDay = d.toDateString() === new Date().toDateString();
   return sameDay
-    ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
-    : d.toLocaleString([], { dateStyle: 'short', timeStyle: 'short' });
+    ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', ...(precise ? { second: '2-digit' } : {}) })
+    : d.toLocaleString([], { dateStyle: 'short', timeStyle: precise ? 'medium' : 'short' });
 }

@@ -77,8 +77,12 @@ export function contentText(content: Content | null | undefined): string {
     }
     case 'button':
       return String((c.button as { text?: string } | undefined)?.text ?? '[button]');
-    case 'template':
-      return `[template ${String((c.template as { name?: string } | undefined)?.name ?? '')}]`;
+    case 'template': {
+      const t = c.template as
+        { name?: string; language?: { code?: string }; components?: { type?: string; parameters?: { text?: string }[] }[] } | undefined;
+      const parameters = (t?.components ?? []).filter((x) => x.type === 'body').flatMap((x) => (x.parameters ?? []).map((p) => p.text ?? ''));
+      return `Template ${t?.name ?? ''}${t?.language?.code ? ` (${t.language.code})` : ''}${parameters.length ? `: ${parameters.join(' · ')}` : ''}`;
+    }
     default:
       return content.type ? `[${content.type}]` : '';
   }

@@ -7,8 +7,8 @@
  * Only the main loop calls the async methods, one at a time, so events are applied in
  * arrival order and no two activities of a conversation ever race.
  */
-import { ApplicationFailure, condition, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
-import { database, whatsapp } from '../activity-profiles';
+import { ApplicationFailure, condition, patched, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
+import { bookkeeping, database, whatsapp } from '../activity-profiles';
 import { announceAssignments } from '../assignment-announcements';
 import {
   type ConversationCommand,
@@ -23,6 +23,7 @@ import {
   openConversation,
   step,
 } from '../rules/conversation-machine';
+import { type TimerChange, timerChanges } from '../rules/timer-changes';
 import type { Assignment } from '../rules/vocabulary';
 import { AssignedAgentIdKey, ConversationIdKey, ConversationStatusKey, PhoneNumberIdKey } from '../search-attributes';
 import { CONVERSATION_CONFLICT, type ConversationActionResult, type ConversationWorkflowInput, type CustomerMessageSignal } from './contract';
@@ -31,6 +32,12 @@ export type InboxItem =
   | { kind: 'customer_message'; message: CustomerMessageSignal }
   | { kind: 'event'; event: ConversationEvent; conversationId?: string }
   | { kind: 'request'; requestId: string; conversationId: string; request: ConversationRequest };
+
+/**
+ * Runs that began before the timeline recorded timers replay without the bookkeeping
+ * activity; from this marker on, a run records every timer change.
+ */
+export const TIMELINE_RECORDS_TIMERS = 'timeline-records-timers';
 
 type RequestOutcome = { ok: true; result: ConversationActionResult } | { ok: false; reason: string };
 type SentReplies = Map<string, { messageId: string | null; status: string }>;
@@ -43,6 +50,8 @@ export class Conversation {
   private publishedSearchAttributes = '';
   /** While a tick runs: the deadline of each timer rule it fires. */
   private tickDeadlines: Map<string, number> | null = null;
+  /** Timer changes decided but not yet in the timeline. */
+  private unrecordedTimerChanges: TimerChange[] = [];
 
   constructor(
     private readonly input: ConversationWorkflowInput,
@@ -61,7 +70,7 @@ export class Conversation {
 
   /** An update validator: refuses what cannot succeed before it reaches history. */
   validate(conversationId: string, request: ConversationRequest): void {
-    const verdict = judgeRequest(this.state, conversationId, request);
+    const verdict = judgeRequest(this.state, conversationId, request, Date.now());
     if (verdict.verdict === 'refused') throw conflict(verdict.reason);
   }
 
@@ -123,6 +132,7 @@ export class Conversation {
     const first = this.takeFirstCustomerMessage();
     const opening = openConversation({ conversationId, phoneNumberId, contactId, settings, now: openedAt }, first, Date.now());
     this.state = opening.state;
+    this.unrecordedTimerChanges.push(...timerChanges(null, opening.state, Date.now(), false));
     if (first) {
       await this.execute(opening.onFirstMessage);
       this.publishSearchAttributes();
@@ -134,6 +144,7 @@ export class Conversation {
     }
     await this.execute(opening.routing);
     this.publishSearchAttributes();
+    await this.recordTimerChanges();
   }
 
   /** Applies everything queued, in arrival order; customer messages are attached in one batch. */
@@ -157,6 +168,7 @@ export class Conversation {
         lastCustomerMessageAt: this.state!.lastCustomerMessageAt,
       });
     }
+    await this.recordTimerChanges();
   }
 
   /** Lets the rules act on the time that has passed (timers that came due). */
@@ -174,6 +186,7 @@ export class Conversation {
     } finally {
       this.tickDeadlines = null;
     }
+    await this.recordTimerChanges();
   }
 
   /**
@@ -208,8 +221,14 @@ export class Conversation {
 
   /** Applies one event to the rules and carries out the commands they return. */
   private async apply(event: ConversationEvent): Promise<SentReplies> {
-    const { state, commands } = step(this.state!, event, Date.now());
+    const now = Date.now();
+    const before = this.state!;
+    const { state, commands } = step(before, event, now);
     this.state = state;
+    this.unrecordedTimerChanges.push(...timerChanges(before, state, now, event.type === 'tick'));
+    // A timer that fired, or a close that cancels timers, comes before its effects (the
+    // message sent, the conversation closed) in the timeline.
+    if (event.type === 'tick' || state.status === 'closed') await this.recordTimerChanges();
     const replies = await this.execute(commands);
     this.publishSearchAttributes();
     return replies;
@@ -275,6 +294,17 @@ export class Conversation {
       }
     }
     return replies;
+  }
+
+  /** Writes the timer changes decided so far into the timeline, in one local activity. */
+  private async recordTimerChanges(): Promise<void> {
+    if (this.unrecordedTimerChanges.length === 0) return;
+    const changes = this.unrecordedTimerChanges.splice(0);
+    if (!patched(TIMELINE_RECORDS_TIMERS)) return;
+    await bookkeeping.recordTimerChanges({
+      conversationId: this.state!.conversationId,
+      changes: changes.map((change) => ({ ...change, key: uuid4() })),
+    });
   }
 
   /** Announces assignments; this conversation's own one goes straight into its inbox. */

@@ -181,7 +181,24 @@ export type RequestVerdict =
  * validators (before a request reaches history) and the main loop (when its turn comes,
  * as the state may have changed meanwhile) both ask this, so they cannot disagree.
  */
-export function judgeRequest(state: ConversationState | null, conversationId: string, request: ConversationRequest): RequestVerdict {
+export function judgeRequest(state: ConversationState | null, conversationId: string, request: ConversationRequest, now?: number): RequestVerdict {
+  const verdict = judgeHolder(state, conversationId, request);
+  if (verdict.verdict === 'refused' || verdict.verdict === 'wait' || now === undefined) return verdict;
+  // R16, judged when the request is made (the update validator passes the time). The main
+  // loop does not judge the window again at its turn: the send activity checks it at the
+  // moment of sending, and records a reply that missed it as skipped.
+  if (request.type === 'agent_reply' && request.message.type !== 'template' && !isWithinServiceWindow(state!.lastCustomerMessageAt, now)) {
+    return refused(FREE_FORM_OUTSIDE_WINDOW);
+  }
+  return verdict;
+}
+
+/** R16: the refusal of a free-form agent reply once the customer-service window has closed. */
+export const FREE_FORM_OUTSIDE_WINDOW =
+  'the customer last wrote more than 24 hours ago (outside the customer-service window): only a template message can be sent now';
+
+/** Whether the conversation is in a state, and held by the agent, that the request needs. */
+function judgeHolder(state: ConversationState | null, conversationId: string, request: ConversationRequest): RequestVerdict {
   if (!state || state.conversationId !== conversationId || state.status === 'closed') return refused('the conversation is closed');
   if (state.status === 'routing') return { verdict: 'wait' };
   const allowedIn = REQUEST_ALLOWED_IN[request.type];
@@ -344,7 +361,7 @@ function onTick(state: ConversationState, now: number): StepResult {
   return { state: next, commands };
 }
 
-type TimerRule = 'unassigned_reply' | 'reminder' | 'auto_close' | 'bot_timeout';
+export type TimerRule = 'unassigned_reply' | 'reminder' | 'auto_close' | 'bot_timeout';
 
 /** The armed timers and when each fires, derived from state and settings. */
 export function dueTimers(state: ConversationState): { rule: TimerRule; at: number }[] {

@@ -4,6 +4,7 @@ import * as sendPacingAndStatus from './0002_send_pacing_and_status';
 import * as assignmentOutbox from './0003_assignment_outbox';
 import * as people from './0004_people';
 import * as inboundRelay from './0006_inbound_relay';
+import * as timelineTimers from './0007_timeline_timers';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -16,4 +17,5 @@ export const migrations: NamedMigration[] = [
   { name: '0003_assignment_outbox', ...assignmentOutbox },
   { name: '0004_people', ...people },
   { name: '0006_inbound_relay', ...inboundRelay },
+  { name: '0007_timeline_timers', ...timelineTimers },
 ];

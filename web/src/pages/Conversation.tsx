@@ -20,6 +20,7 @@ import {
 import { type Agent, type ConversationDetail, type Message, api, contactLabel, formatTime, isInbound } from '../api';
 import { useSession } from '../App';
 import { useLiveRefresh } from '../live';
+import { actorOf, describeTimeline, ruleName } from '../timeline';
 import { WhatsAppBubble } from '../whatsapp';
 import { ClaimButton, STATUS_COLOR } from './Inbox';
 
@@ -135,7 +136,7 @@ export function ConversationPane({ id, onChanged }: { id: string; onChanged(): v
                 {detail.timers.map((t, i) => (
                   <li key={i}>
                     <Text size="sm">
-                      {t.rule.replace('_', ' ')} due {formatTime(t.dueAt)}
+                      {ruleName(t.rule)} due {formatTime(t.dueAt, true)}
                     </Text>
                   </li>
                 ))}
@@ -154,11 +155,14 @@ export function ConversationPane({ id, onChanged }: { id: string; onChanged(): v
               <ol data-testid="timeline" style={{ paddingLeft: 18 }}>
                 {detail.timeline.map((t, i) => (
                   <li key={i}>
-                    <Text size="sm">
+                    <Text size="sm" data-kind={t.kind}>
                       <Text span c="dimmed" size="xs">
-                        {formatTime((t.at ?? t.occurredAt) as string)}
+                        {formatTime((t.at ?? t.occurredAt) as string, true)}
                       </Text>{' '}
-                      {describeTimeline(t)}
+                      {describeTimeline(t)}{' '}
+                      <Text span c="dimmed" size="xs">
+                        · {actorOf(t)}
+                      </Text>
                     </Text>
                   </li>
                 ))}
@@ -169,18 +173,6 @@ export function ConversationPane({ id, onChanged }: { id: string; onChanged(): v
       </Accordion>
     </Stack>
   );
-}
-
-function describeTimeline(t: Record<string, unknown>): string {
-  const kind = String(t.kind ?? t.type ?? 'event').replace(/_/g, ' ');
-  const actor = t.actor as { kind?: string; id?: string; login?: string; type?: string } | string | undefined;
-  const actorText = typeof actor === 'string' ? actor : actor ? (actor.login ?? actor.id ?? actor.kind ?? actor.type ?? '') : '';
-  const extra = Object.entries(t)
-    .filter(([k, v]) => !['at', 'occurredAt', 'kind', 'type', 'actor', 'id', 'conversationId'].includes(k) && v !== null && typeof v !== 'object')
-    .map(([k, v]) => `${k}: ${String(v)}`)
-    .join(', ');
-  const details = t.details && typeof t.details === 'object' ? JSON.stringify(t.details) : '';
-  return `${kind}${actorText ? ` by ${actorText}` : ''}${extra ? ` (${extra})` : ''}${details ? ` ${details}` : ''}`;
 }
 
 function Tick({ message }: { message: Message }) {
@@ -320,7 +312,7 @@ function Transfer({ detail, onDone }: { detail: ConversationDetail; onDone(): vo
   );
 }
 
-type Kind = 'text' | 'buttons' | 'media';
+type Kind = 'text' | 'buttons' | 'media' | 'template';
 
 function Composer({
   conversationId,
@@ -333,7 +325,12 @@ function Composer({
   outsideWindow: boolean;
   onSent(): void;
 }) {
-  const [kind, setKind] = useState<Kind>('text');
+  const [chosenKind, setKind] = useState<Kind>('text');
+  // Outside the 24-hour window WhatsApp delivers only templates (R16): the composer offers nothing else.
+  const kind: Kind = outsideWindow ? 'template' : chosenKind;
+  const [templateName, setTemplateName] = useState('');
+  const [language, setLanguage] = useState('en');
+  const [parameters, setParameters] = useState<string[]>([]);
   const [body, setBody] = useState('');
   const [buttons, setButtons] = useState<string[]>(['']);
   const [mediaType, setMediaType] = useState<'image' | 'video' | 'document'>('image');
@@ -353,7 +350,16 @@ function Composer({
               action: { buttons: buttons.filter((b) => b.trim()).map((title, i) => ({ type: 'reply', reply: { id: `b${i + 1}`, title } })) },
             },
           }
-        : { type: mediaType, [mediaType]: { link, ...(body ? { caption: body } : {}) } };
+        : kind === 'template'
+          ? {
+              type: 'template',
+              template: {
+                name: templateName.trim(),
+                language: { code: language.trim() },
+                ...(parameters.length ? { components: [{ type: 'body', parameters: parameters.map((text) => ({ type: 'text', text })) }] } : {}),
+              },
+            }
+          : { type: mediaType, [mediaType]: { link, ...(body ? { caption: body } : {}) } };
 
   function send() {
     setBusy(true);
@@ -364,33 +370,51 @@ function Composer({
         setBody('');
         setLink('');
         setButtons(['']);
+        setTemplateName('');
+        setParameters([]);
         onSent();
       })
       .catch((e: Error) => setError(e.message))
       .finally(() => setBusy(false));
   }
 
-  if (outsideWindow)
-    return (
-      <Alert color="orange" title="Outside the 24-hour window">
-        The customer last wrote more than 24 hours ago: WhatsApp accepts only template messages now, and this server does not send templates yet.
-      </Alert>
-    );
-
   return (
     <Paper withBorder p="sm" component="form" onSubmit={(e: React.FormEvent) => (e.preventDefault(), send())} aria-label="Reply">
       <Stack gap="xs">
-        <SegmentedControl
-          size="xs"
-          value={kind}
-          onChange={(v) => setKind(v as Kind)}
-          data={[
-            { value: 'text', label: 'Text' },
-            { value: 'buttons', label: 'Reply buttons' },
-            { value: 'media', label: 'Media link' },
-          ]}
-          aria-label="Message type"
-        />
+        {outsideWindow ? (
+          <Alert
+            color="orange"
+            title="Outside the 24-hour window"
+            data-testid="outside-window"
+            // Mantine's orange title (#d9480f, its darkest shade) is 3.6:1 on the light background; this brown is about 7:1.
+            styles={{ title: { color: '#8a3207' } }}
+          >
+            The customer last wrote more than 24 hours ago: WhatsApp delivers only approved templates until they write again.
+          </Alert>
+        ) : (
+          <SegmentedControl
+            size="xs"
+            value={kind}
+            onChange={(v) => setKind(v as Kind)}
+            data={[
+              { value: 'text', label: 'Text' },
+              { value: 'buttons', label: 'Reply buttons' },
+              { value: 'media', label: 'Media link' },
+              { value: 'template', label: 'Template' },
+            ]}
+            aria-label="Message type"
+          />
+        )}
+        {kind === 'template' ? (
+          <TemplateFields
+            name={templateName}
+            onName={setTemplateName}
+            language={language}
+            onLanguage={setLanguage}
+            parameters={parameters}
+            onParameters={setParameters}
+          />
+        ) : null}
         {kind === 'media' ? (
           <Group gap="xs" grow>
             <Select
@@ -404,18 +428,20 @@ function Composer({
             <TextInput label="Link (https)" size="xs" value={link} onChange={(e) => setLink(e.currentTarget.value)} placeholder="https://…" />
           </Group>
         ) : null}
-        <Textarea
-          label={kind === 'media' ? 'Caption' : 'Message'}
-          description="*bold* _italic_ ~strike~ ```mono```"
-          value={body}
-          onChange={(e) => setBody(e.currentTarget.value)}
-          autosize
-          minRows={2}
-          maxRows={8}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) send();
-          }}
-        />
+        {kind === 'template' ? null : (
+          <Textarea
+            label={kind === 'media' ? 'Caption' : 'Message'}
+            description="*bold* _italic_ ~strike~ ```mono```"
+            value={body}
+            onChange={(e) => setBody(e.currentTarget.value)}
+            autosize
+            minRows={2}
+            maxRows={8}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) send();
+            }}
+          />
+        )}
         {kind === 'buttons' ? (
           <Stack gap={4}>
             {buttons.map((b, i) => (
@@ -450,7 +476,7 @@ function Composer({
             ) : null}
           </Stack>
         ) : null}
-        {body || link ? (
+        {body || link || (kind === 'template' && templateName) ? (
           <div className="wa-phone" role="group" aria-label="Preview">
             <WhatsAppBubble content={message} />
           </div>
@@ -461,11 +487,77 @@ function Composer({
           </Text>
         ) : null}
         <Group justify="flex-end">
-          <Button type="submit" loading={busy} disabled={!body && !link}>
+          <Button type="submit" loading={busy} disabled={kind === 'template' ? !templateName.trim() : !body && !link}>
             Send
           </Button>
         </Group>
       </Stack>
     </Paper>
+  );
+}
+
+/** A template by name and language (approved in WhatsApp Manager), with its body parameters {{1}}, {{2}}… */
+function TemplateFields({
+  name,
+  onName,
+  language,
+  onLanguage,
+  parameters,
+  onParameters,
+}: {
+  name: string;
+  onName(v: string): void;
+  language: string;
+  onLanguage(v: string): void;
+  parameters: string[];
+  onParameters(v: string[]): void;
+}) {
+  return (
+    <Stack gap={4}>
+      <Group gap="xs" grow>
+        <TextInput
+          label="Template name"
+          size="xs"
+          value={name}
+          onChange={(e) => onName(e.currentTarget.value)}
+          placeholder="order_update"
+          description="As approved in WhatsApp Manager: a-z, 0-9 and _"
+        />
+        <TextInput
+          label="Language"
+          size="xs"
+          value={language}
+          onChange={(e) => onLanguage(e.currentTarget.value)}
+          placeholder="en"
+          description="A code like en or pt_BR"
+        />
+      </Group>
+      {parameters.map((p, i) => (
+        <Group key={i} gap={4} wrap="nowrap">
+          <TextInput
+            size="xs"
+            style={{ flex: 1 }}
+            label={`Body parameter {{${i + 1}}}`}
+            maxLength={1024}
+            value={p}
+            onChange={(e) => {
+              const v = e.currentTarget.value;
+              onParameters(parameters.map((x, j) => (j === i ? v : x)));
+            }}
+          />
+          <ActionIcon
+            variant="subtle"
+            mt={18}
+            aria-label={`Remove parameter ${i + 1}`}
+            onClick={() => onParameters(parameters.filter((_, j) => j !== i))}
+          >
+            ×
+          </ActionIcon>
+        </Group>
+      ))}
+      <Button size="compact-xs" variant="subtle" onClick={() => onParameters([...parameters, ''])} w="fit-content">
+        Add a body parameter
+      </Button>
+    </Stack>
   );
 }

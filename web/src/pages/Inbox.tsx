@@ -251,7 +251,10 @@ function QueueBanner({ agent, onClaimed }: { agent: Agent; onClaimed(): void }) 
       <Alert color="yellow" variant="light" p="xs" data-testid="queue-banner">
         <Group justify="space-between" wrap="wrap" gap="xs">
           <Text size="sm">
-            You are at your limit ({agent.load}/{agent.receptionLimit}).
+            {agent.load > agent.receptionLimit
+              ? // R6: a claim may take an agent past their limit; new conversations wait until they are below it.
+                `You hold ${agent.load} conversations, over your limit of ${agent.receptionLimit}: new ones wait in the queue until you close some.`
+              : `You are at your limit (${agent.load} of ${agent.receptionLimit}): new conversations wait in the queue.`}
           </Text>
           <Button size="compact-sm" color="yellow" variant="filled" autoContrast onClick={() => setOpen(true)} disabled={agent.queued === 0}>
             {agent.queued} {agent.queued === 1 ? 'person' : 'people'} in queue
