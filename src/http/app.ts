@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Store } from '../store';
-import type { Logger } from '../logger';
+import { type Logger, withLogContext } from '../logger';
 import type { WebhookIntake } from '../inbound/webhook-intake';
 import type { ServiceMetrics } from '../observability/metrics';
 import { authenticate } from './auth';
@@ -42,6 +43,8 @@ export interface AppDeps {
   events?: EventHub;
   /** GET /metrics (Prometheus) and the webhook acknowledgement histogram; absent: no /metrics. */
   metrics?: ServiceMetrics;
+  /** How long a webhook waits for PostgreSQL before answering 503 (default WEBHOOK_STORE_TIMEOUT_MS, 10 s). */
+  webhookStoreTimeoutMs?: number;
 }
 
 /** API bodies are small JSON documents; anything larger is a mistake or an attack. */
@@ -61,9 +64,25 @@ const rejectUnstorableText: express.RequestHandler = (req, _res, next) => {
   );
 };
 
+/** An incoming X-Request-Id is kept when it is short and plain (it ends up in logs); otherwise one is made. */
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Every response carries `X-Request-Id` and every line logged while the request is handled
+ * carries `requestId`, so a person can quote the header and find the log lines.
+ */
+const requestId: express.RequestHandler = (req, res, next) => {
+  const given = req.header('x-request-id');
+  const id = given && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+  res.setHeader('X-Request-Id', id);
+  res.locals.requestId = id;
+  withLogContext({ requestId: id }, next);
+};
+
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(requestId);
   app.use(createHealthRouter(deps));
   const { metrics } = deps;
   if (metrics) {
@@ -82,7 +101,7 @@ export function createApp(deps: AppDeps): Express {
       next();
     });
   }
-  app.use(createWebhookRouter(deps));
+  app.use(createWebhookRouter({ ...deps, storeTimeoutMs: deps.webhookStoreTimeoutMs }));
   app.use(createOpenApiRouter());
 
   let events = deps.events ?? null;

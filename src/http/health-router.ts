@@ -3,17 +3,26 @@ import type { Client } from '@temporalio/client';
 import type { Store } from '../store';
 import { readConditions } from '../health/service-conditions';
 
+/** Each dependency gets this long to answer; /healthz itself never hangs on one that is gone. */
+export const HEALTH_CHECK_TIMEOUT_MS = 2_000;
+
 /**
- * 200 while PostgreSQL and Temporal answer, 503 otherwise. A rejected WhatsApp token does
- * not make the process unhealthy (webhooks must still be accepted) but is shown as
+ * 200 while PostgreSQL and Temporal answer, 503 otherwise, naming the part that does not
+ * (`postgres: "down"` or `temporal: "down"`). A rejected WhatsApp token does not make the
+ * process unhealthy (webhooks must still be accepted) but is shown as
  * `whatsappToken: "rejected"` and `status: "degraded"`.
  */
 export function createHealthRouter(deps: { store: Store; temporal: Client; sandbox: boolean }): Router {
   const router = Router();
   router.get('/healthz', async (_req, res) => {
-    const [postgres, temporal] = await Promise.all([deps.store.isReachable(), isTemporalReachable(deps.temporal)]);
+    const [postgres, temporal] = await Promise.all([
+      within(HEALTH_CHECK_TIMEOUT_MS, deps.store.isReachable()),
+      within(HEALTH_CHECK_TIMEOUT_MS, isTemporalReachable(deps.temporal, HEALTH_CHECK_TIMEOUT_MS)),
+    ]);
     const conditions = postgres
-      ? await readConditions(deps.store.serviceConditions).catch(() => ({}) as Awaited<ReturnType<typeof readConditions>>)
+      ? await within(HEALTH_CHECK_TIMEOUT_MS, readConditions(deps.store.serviceConditions)).then(
+          (c) => c || ({} as Awaited<ReturnType<typeof readConditions>>),
+        )
       : {};
     const whatsappToken = deps.sandbox ? 'sandbox' : (conditions.whatsapp_token?.state ?? 'ok');
     const reachable = postgres && temporal;
@@ -27,9 +36,21 @@ export function createHealthRouter(deps: { store: Store; temporal: Client; sandb
   return router;
 }
 
-async function isTemporalReachable(client: Client): Promise<boolean> {
+/** The check's value, or false if it fails or takes longer than `ms`. */
+async function within<T>(ms: number, check: Promise<T>): Promise<T | false> {
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await client.workflowService.getSystemInfo({});
+    return await Promise.race([check, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function isTemporalReachable(client: Client, ms: number): Promise<boolean> {
+  try {
+    await client.connection.withDeadline(Date.now() + ms, () => client.workflowService.getSystemInfo({}));
     return true;
   } catch {
     return false;

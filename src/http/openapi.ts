@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { version } from '../../package.json';
 import { automationSettingsInputSchema } from '../automation/settings-schema';
-import { messageContentSchema } from '../whatsapp/message-content';
+import { messageContentSchema, replyContentSchema, templateMessageSchema } from '../whatsapp/message-content';
 import { agentBody as agentInput, agentIdParam, agentStatusBody } from './agents-router';
 import { apiKeyBody, apiKeyIdParam, loginParam, sessionBody, userBody } from './people-router';
 import { phoneNumberIdParam } from './automation-router';
@@ -96,6 +96,13 @@ component(
     'text lengths (in UTF-16 units), https-only links, exactly one of `id`/`link` for media, unique button and row ids, at most 10 list rows. ' +
     'A violation is a 400 whose details name the field.',
 );
+component(
+  'TemplateMessage',
+  templateMessageSchema,
+  'An approved WhatsApp template by name and language (SPEC §4, R16): the only kind of message an agent may send outside the 24-hour window. ' +
+    "Body parameters are at most 1024 characters each. Meta refuses unknown or unapproved templates (errors 132000–132016), recorded as the message's final failure.",
+);
+component('ReplyContent', replyContentSchema, 'What an agent or a bot may send: any MessageContent, or a TemplateMessage.');
 component('AutomationSettingsInput', automationSettingsInputSchema, 'Every block and field is optional; omitted ones take their defaults.');
 component('AgentInput', agentInput);
 component('AgentIdRequest', agentIdBody);
@@ -430,6 +437,12 @@ const errorResponses = {
   BadGateway: errorResponse('Meta rejected the ice breakers; nothing was saved.', 'meta_rejected', 'Meta rejected the ice breakers: …', [
     { field: 'iceBreakers.prompts', message: 'Graph error 100: …' },
   ]),
+  TemporalUnavailable: errorResponse(
+    'Temporal is unreachable (`temporal_unavailable`, with `Retry-After`), answered within about 2 s. ' +
+      'The message says whether the action was not applied (Temporal did not answer) or may still take effect (the workflow did not confirm it within 10 s).',
+    'temporal_unavailable',
+    'Temporal is unreachable (no answer within 2000 ms); the action was not applied, try again shortly',
+  ),
 } satisfies Record<string, ResponseObject>;
 
 type ErrorName = keyof typeof errorResponses;
@@ -441,6 +454,7 @@ const ERROR_STATUS: Record<ErrorName, number> = {
   Conflict: 409,
   PayloadTooLarge: 413,
   BadGateway: 502,
+  TemporalUnavailable: 503,
 };
 
 // ---------------------------------------------------------------------------
@@ -464,7 +478,7 @@ interface OperationSpec {
   /** Success responses, and any error response that differs from the shared ones. */
   responses: Record<number, ResponseObject>;
   /** Shared error responses beyond those implied: 400 (validated input), 401 (API key), 413 (body). */
-  errors?: Array<'NotFound' | 'Conflict' | 'BadGateway'>;
+  errors?: Array<'NotFound' | 'Conflict' | 'BadGateway' | 'TemporalUnavailable'>;
   /** No 403 (every authenticated principal may). */
   everyone?: true;
 }
@@ -545,6 +559,11 @@ const API: Record<string, Partial<Record<HttpMethod, OperationSpec>>> = {
         200: json('Accepted (exactly 200: Meta redelivers on anything else).', webhookAck),
         401: errorResponse('No signature header.', 'invalid_signature', 'signature missing'),
         403: errorResponse('The signature does not match.', 'invalid_signature', 'signature mismatch'),
+        503: errorResponse(
+          'PostgreSQL is unreachable: nothing is acknowledged, so Meta redelivers (`Retry-After`).',
+          'database_unavailable',
+          'the database is unreachable; the request was not completed, try again shortly',
+        ),
       },
     },
   },
@@ -759,7 +778,7 @@ const API: Record<string, Partial<Record<HttpMethod, OperationSpec>>> = {
       path: conversationIdParam,
       body: agentIdBody,
       responses: { 200: json('Claimed.', assigned) },
-      errors: ['NotFound', 'Conflict'],
+      errors: ['NotFound', 'Conflict', 'TemporalUnavailable'],
     },
   },
   '/api/conversations/{id}/assign': {
@@ -770,7 +789,7 @@ const API: Record<string, Partial<Record<HttpMethod, OperationSpec>>> = {
       path: conversationIdParam,
       body: agentIdBody,
       responses: { 200: json('Assigned.', assigned) },
-      errors: ['NotFound', 'Conflict'],
+      errors: ['NotFound', 'Conflict', 'TemporalUnavailable'],
     },
   },
   '/api/conversations/{id}/messages': {
@@ -781,7 +800,7 @@ const API: Record<string, Partial<Record<HttpMethod, OperationSpec>>> = {
       path: conversationIdParam,
       body: replyBody,
       responses: { 201: json('Recorded and sent (or skipped, see status).', sent) },
-      errors: ['NotFound', 'Conflict'],
+      errors: ['NotFound', 'Conflict', 'TemporalUnavailable'],
     },
   },
   '/api/conversations/{id}/close': {
@@ -792,7 +811,7 @@ const API: Record<string, Partial<Record<HttpMethod, OperationSpec>>> = {
       path: conversationIdParam,
       body: closeBody,
       responses: { 200: json('Closed.', closed) },
-      errors: ['NotFound', 'Conflict'],
+      errors: ['NotFound', 'Conflict', 'TemporalUnavailable'],
     },
   },
   '/api/conversations/{id}/bot/messages': {
@@ -803,7 +822,7 @@ const API: Record<string, Partial<Record<HttpMethod, OperationSpec>>> = {
       path: conversationIdParam,
       body: botReplyBody,
       responses: { 201: json('Recorded and sent (or skipped, see status).', sent) },
-      errors: ['NotFound', 'Conflict'],
+      errors: ['NotFound', 'Conflict', 'TemporalUnavailable'],
     },
   },
   '/api/conversations/{id}/bot/handover': {
@@ -814,7 +833,7 @@ const API: Record<string, Partial<Record<HttpMethod, OperationSpec>>> = {
       path: conversationIdParam,
       body: emptyBody,
       responses: { 200: json('Handed over.', handedOver) },
-      errors: ['NotFound', 'Conflict'],
+      errors: ['NotFound', 'Conflict', 'TemporalUnavailable'],
     },
   },
   '/api/conversations/{id}/bot/complete': {
@@ -825,7 +844,7 @@ const API: Record<string, Partial<Record<HttpMethod, OperationSpec>>> = {
       path: conversationIdParam,
       body: emptyBody,
       responses: { 200: json('Closed.', closed) },
-      errors: ['NotFound', 'Conflict'],
+      errors: ['NotFound', 'Conflict', 'TemporalUnavailable'],
     },
   },
 

@@ -4,11 +4,26 @@ import type { WebhookIntake } from '../inbound/webhook-intake';
 import { parseWebhookPayload } from '../whatsapp/webhook-parser';
 import { checkWebhookSignature, constantTimeEquals } from '../whatsapp/signature';
 import { sendError } from './errors';
+import { withinDatabaseBound } from '../health/dependency-errors';
 
 /** Meta documents webhook payloads of up to 3 MB. */
 const MAX_WEBHOOK_BYTES = 3 * 1024 * 1024;
 
-export function createWebhookRouter(deps: { appSecret: string; verifyToken: string; intake: WebhookIntake; log: Logger }): Router {
+/**
+ * A PostgreSQL that accepts but never answers (frozen, a black-holed network) must not
+ * hold Meta's request open: past this the webhook answers 503 and Meta redelivers. A store
+ * that completes late is harmless, the wamid makes the redelivery a no-op.
+ */
+export const WEBHOOK_STORE_TIMEOUT_MS = 10_000;
+
+export function createWebhookRouter(deps: {
+  appSecret: string;
+  verifyToken: string;
+  intake: WebhookIntake;
+  log: Logger;
+  /** WEBHOOK_STORE_TIMEOUT_MS unless given (tests). */
+  storeTimeoutMs?: number;
+}): Router {
   const router = Router();
 
   // SPEC §5 verification handshake: echo the challenge, opaque, as plain text.
@@ -39,7 +54,7 @@ export function createWebhookRouter(deps: { appSecret: string; verifyToken: stri
       return sendError(res, 400, 'invalid_json', 'the webhook body is not valid JSON');
     }
     try {
-      await deps.intake.accept(parseWebhookPayload(body));
+      await withinDatabaseBound(deps.storeTimeoutMs ?? WEBHOOK_STORE_TIMEOUT_MS, deps.intake.accept(parseWebhookPayload(body)), 'webhook');
       // Exactly 200: Meta treats anything else as a failure and redelivers.
       res.status(200).json({ ok: true });
     } catch (error) {

@@ -52,23 +52,58 @@ export interface GraphClient {
   setIceBreakers(phoneNumberId: string, prompts: string[]): Promise<void>;
 }
 
-export function createGraphClient(settings: WhatsAppSettings, fetchImpl: typeof fetch = fetch): GraphClient {
+/**
+ * How long one Cloud API call may take, connection to last byte of the answer. A call that
+ * times out is a transient error: the send activity retries it (workflows/activity-profiles.ts
+ * `whatsapp`), and the conversation's later messages wait behind it. Meta may have accepted
+ * a call that timed out, and it has no idempotency key, so the retry can deliver the message
+ * twice: README, "When Meta does not answer".
+ */
+export const GRAPH_REQUEST_TIMEOUT_MS = 15_000;
+
+/** `WHATSAPP_REQUEST_TIMEOUT_MS` overrides the time-out (README, "Configuration"). */
+const TIMEOUT_VARIABLE = 'WHATSAPP_REQUEST_TIMEOUT_MS';
+
+export interface GraphClientOptions {
+  /** Default: WHATSAPP_REQUEST_TIMEOUT_MS, else GRAPH_REQUEST_TIMEOUT_MS. */
+  timeoutMs?: number;
+}
+
+/** The time-out from the environment; a value that is not a whole number of ms from 100 to 55 000 stops the start, naming the variable. */
+export function graphRequestTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[TIMEOUT_VARIABLE]?.trim();
+  if (!raw) return GRAPH_REQUEST_TIMEOUT_MS;
+  const value = Number(raw);
+  // The send activity's start-to-close timeout is 60 s, and pacing may take a few of them.
+  if (!Number.isInteger(value) || value < 100 || value > 55_000) {
+    throw new Error(`${TIMEOUT_VARIABLE}: must be a whole number of milliseconds from 100 to 55000 (got "${raw}")`);
+  }
+  return value;
+}
+
+export function createGraphClient(settings: WhatsAppSettings, fetchImpl: typeof fetch = fetch, options: GraphClientOptions = {}): GraphClient {
+  const timeoutMs = options.timeoutMs ?? graphRequestTimeoutFromEnv();
   const url = (path: string) => `${settings.apiBaseUrl}/${settings.apiVersion}/${path}`;
 
   async function post(path: string, body: unknown): Promise<Record<string, unknown>> {
+    // One signal for the whole exchange: a server that sends headers and then stalls the body times out too.
+    const signal = AbortSignal.timeout(timeoutMs);
     let response: Response;
+    let text: string;
     try {
       response = await fetchImpl(url(path), {
         method: 'POST',
         headers: { authorization: `Bearer ${settings.accessToken ?? ''}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(15_000),
+        signal,
       });
+      text = await response.text();
     } catch (cause) {
-      // Network failures are ambiguous but retrying is the only way forward.
-      throw new GraphApiError(`Graph API unreachable: ${(cause as Error).message}`, null, null, null);
+      // Network failures and time-outs are ambiguous (Meta may have accepted the message)
+      // but retrying is the only way forward.
+      const reason = signal.aborted ? `no answer within ${timeoutMs} ms` : (cause as Error).message;
+      throw new GraphApiError(`Graph API unreachable: ${reason}`, null, null, null);
     }
-    const text = await response.text();
     let json: Record<string, unknown>;
     try {
       json = text ? (JSON.parse(text) as Record<string, unknown>) : {};

@@ -19,6 +19,10 @@ type Responder = (request: RecordedRequest) => { status: number; body: unknown }
 export class FakeGraphApi {
   readonly requests: RecordedRequest[] = [];
   private responders: Responder[] = [];
+  private hangs: ((request: RecordedRequest) => boolean)[] = [];
+  private delays: { predicate: (request: RecordedRequest) => boolean; ms: number }[] = [];
+  /** Requests left unanswered by `hangWhen`, oldest first. */
+  readonly hung: RecordedRequest[] = [];
   private server: http.Server | null = null;
   private counter = 0;
   url = '';
@@ -36,10 +40,18 @@ export class FakeGraphApi {
         }
         const recorded: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, at: Date.now() };
         this.requests.push(recorded);
+        // Meta accepting the connection and the request, and never answering.
+        if (this.hangs.some((hang) => hang(recorded))) return void this.hung.push(recorded);
         const scripted = this.responders.map((r) => r(recorded)).find((r) => r !== undefined);
         const answer = scripted ?? this.defaultAnswer(recorded);
-        res.writeHead(answer.status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(answer.body));
+        const respond = () => {
+          if (res.destroyed) return;
+          res.writeHead(answer.status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(answer.body));
+        };
+        const delay = this.delays.find((d) => d.predicate(recorded));
+        if (delay) setTimeout(respond, delay.ms);
+        else respond();
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
@@ -52,9 +64,31 @@ export class FakeGraphApi {
     this.responders.push(responder);
   }
 
+  /**
+   * Requests for which `predicate` returns true are recorded and then never answered: the
+   * connection stays open, with no status line, until the client gives up or `stop`.
+   */
+  hangWhen(predicate: (request: RecordedRequest) => boolean): void {
+    this.hangs.push(predicate);
+  }
+
+  /** Requests for which `predicate` returns true are answered as usual, `ms` late (a slow Meta). */
+  delayWhen(predicate: (request: RecordedRequest) => boolean, ms: number): void {
+    this.delays.push({ predicate, ms });
+  }
+
+  /** The first `count` message requests hang; later ones are answered as usual. */
+  hangFirstMessages(count: number): void {
+    let left = count;
+    this.hangWhen((request) => request.method === 'POST' && request.path.endsWith('/messages') && left-- > 0);
+  }
+
   reset(): void {
     this.requests.length = 0;
+    this.hung.length = 0;
     this.responders = [];
+    this.hangs = [];
+    this.delays = [];
   }
 
   messageRequests(): RecordedRequest[] {
