@@ -181,6 +181,73 @@ describe('the web app (SPEC §8) in headless Chromium against the running servic
     await p.context().close();
   });
 
+  it('when an admin edits a list and a link button, then what the editor does not show is kept, an http link is refused at its field, and https saves', async () => {
+    const before = (await apiOk('GET', `/numbers/${NUMBER}/automation`)) as Record<string, Record<string, unknown>>;
+    const list = {
+      type: 'interactive',
+      interactive: {
+        type: 'list',
+        body: { text: 'How can we help?' },
+        footer: { text: 'Acme support' },
+        action: {
+          button: 'Choose',
+          sections: [
+            { title: 'Orders', rows: [{ id: 'late', title: 'My order is late' }] },
+            { title: 'Other', rows: [{ id: 'human', title: 'Talk to a person', description: 'An agent answers' }] },
+          ],
+        },
+      },
+    };
+    await apiOk('PUT', `/numbers/${NUMBER}/automation`, { ...before, welcome: { enabled: false, message: list } });
+    const p = await page(1280, 1400);
+    await signIn(p, ADMIN.login, ADMIN.password);
+    await p.goto(`/numbers/${NUMBER}/settings`);
+    const welcome = p.locator('section[data-section="welcome"]');
+    await welcome.getByLabel('List button (1–20)').waitFor();
+    await welcome.getByLabel('Message', { exact: true }).fill('How can we *help* today?');
+    await welcome.getByLabel('Row 1 title').fill('Where is my order?');
+    await welcome.getByRole('button', { name: /^Save/ }).click();
+    await welcome.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    const saved = ((await apiOk('GET', `/numbers/${NUMBER}/automation`)) as { welcome: { message: typeof list } }).welcome.message;
+    assert.equal(saved.interactive.body.text, 'How can we *help* today?');
+    assert.deepEqual(saved.interactive.footer, list.interactive.footer, 'the footer the editor does not show is kept');
+    assert.deepEqual(saved.interactive.action.sections[1], list.interactive.action.sections[1], 'the second section is kept');
+    assert.equal(saved.interactive.action.sections[0].rows[0].title, 'Where is my order?');
+
+    const reply = p.locator('section[data-section="unassignedReply"]');
+    await reply
+      .locator('label')
+      .filter({ hasText: /^Link button$/ })
+      .click();
+    await reply.getByLabel('Message', { exact: true }).fill('We are away. Track your order meanwhile:');
+    await reply.getByLabel('Button text (1–20)').fill('Track order');
+    const url = reply.getByLabel('Opens (https)');
+    await url.fill('http://acme.example/track');
+    await reply.getByRole('button', { name: /^Save/ }).click();
+    await reply.getByRole('alert').filter({ hasText: 'Not saved' }).waitFor();
+    assert.equal(await url.getAttribute('aria-invalid'), 'true', 'the refusal is shown at the link field');
+    await url.fill('https://acme.example/track');
+    await reply.getByRole('button', { name: /^Save/ }).click();
+    await reply.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    const after = (await apiOk('GET', `/numbers/${NUMBER}/automation`)) as { unassignedReply: { message: Record<string, unknown> } };
+    assert.deepEqual(after.unassignedReply.message, {
+      type: 'interactive',
+      interactive: {
+        type: 'cta_url',
+        body: { text: 'We are away. Track your order meanwhile:' },
+        action: { name: 'cta_url', parameters: { display_text: 'Track order', url: 'https://acme.example/track' } },
+      },
+    });
+    await reply
+      .getByLabel(/preview/)
+      .getByText('↗ Track order')
+      .waitFor();
+    await assertAccessible(p, 'settings-interactive');
+    screenshots.push(await screenshot(p, 'settings-interactive'));
+    await apiOk('PUT', `/numbers/${NUMBER}/automation`, before);
+    await p.context().close();
+  });
+
   it('when a customer writes, then the message appears in an admin’s open conversation without a reload (20 tries: median and worst latency)', async () => {
     const first = await customerSays('15550101001', 'Hello, is anyone there?', 'Live Lucy');
     const conversation = await conversationOf(first);

@@ -97,11 +97,15 @@ export function WhatsAppBubble({ content, outgoing = true }: { content: Content 
   const buttons =
     (interactive?.action as { buttons?: { reply?: { title?: string } }[] } | undefined)?.buttons?.map((b) => b.reply?.title ?? '') ?? [];
   const listButton = (interactive?.action as { button?: string } | undefined)?.button;
+  const linkButton =
+    interactive?.type === 'cta_url'
+      ? (interactive.action as { parameters?: { display_text?: string } } | undefined)?.parameters?.display_text
+      : undefined;
   return (
     <div className={outgoing ? 'wa-bubble wa-out' : 'wa-bubble wa-in'}>
       {media ? <div className="wa-media">{`${String(content?.type)}: ${String(media.link ?? media.id ?? '')}`}</div> : null}
       <div className="wa-text">{formatWhatsApp(text)}</div>
-      {buttons.length > 0 || listButton ? (
+      {buttons.length > 0 || listButton || linkButton ? (
         <div className="wa-buttons">
           {buttons.map((b, i) => (
             <span key={i} className="wa-button">
@@ -109,6 +113,7 @@ export function WhatsAppBubble({ content, outgoing = true }: { content: Content 
             </span>
           ))}
           {listButton ? <span className="wa-button">☰ {listButton}</span> : null}
+          {linkButton ? <span className="wa-button">↗ {linkButton}</span> : null}
         </div>
       ) : null}
     </div>
