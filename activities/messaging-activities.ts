@@ -3,7 +3,7 @@ import { isWithinServiceWindow, OUTSIDE_SERVICE_WINDOW } from '../workflows/rule
 import { GraphApiError } from '../src/whatsapp/graph-client';
 import { recordCondition } from '../src/health/service-conditions';
 import type { OutboundIntent, OutboundOutcome } from '../src/store';
-import { isTemplate, validateMessageContent, validateReplyContent } from '../src/whatsapp/message-content';
+import { isTemplate, validateReplyContent } from '../src/whatsapp/message-content';
 import type { ActivityDeps } from './deps';
 
 /** A message the workflow means to send: the stored intent plus what the R11 check needs. */
@@ -59,7 +59,8 @@ export function createMessagingActivities({ store, graph, pacer, log, metrics }:
       }
       // Settings and replies were validated on save; this catches anything older or hand-made
       // before Meta turns it into a final error #100.
-      const content = request.author === 'automation' ? validateMessageContent(request.message) : validateReplyContent(request.message);
+      // Replies and the survey template (R16) may be templates; settings decide where one may be configured.
+      const content = validateReplyContent(request.message);
       if (!content.ok) {
         await finish(row.id, { status: 'failed', error: { code: 'invalid_content', issues: content.issues } });
         return counted(request, { messageId: row.id, status: 'failed' });

@@ -4,7 +4,7 @@
  * content goes through the one content validator (SPEC §4).
  */
 import { z } from 'zod';
-import { iceBreakerPromptsSchema, messageContentSchema } from '../whatsapp/message-content';
+import { iceBreakerPromptsSchema, languageCodeSchema, messageContentSchema, templateNameSchema } from '../whatsapp/message-content';
 import { type AutomationSettings, withDefaults } from '../../workflows/rules/automation-settings';
 import { ROUTING_MODES } from '../../workflows/rules/vocabulary';
 
@@ -34,7 +34,15 @@ export const automationSettingsInputSchema = z.strictObject({
     .optional(),
   autoClose: z.strictObject({ enabled: z.boolean().optional(), afterMinutes: int(1, 72 * 60, 'minutes').optional() }).optional(),
   // The survey is a list message: body up to 4096, button text up to 20 (SPEC §4).
-  csat: z.strictObject({ enabled: z.boolean().optional(), body: text(1, 4096).optional(), buttonText: text(1, 20).optional() }).optional(),
+  // R16: `template` (or null for none) is sent instead when the window has closed.
+  csat: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      body: text(1, 4096).optional(),
+      buttonText: text(1, 20).optional(),
+      template: z.strictObject({ name: templateNameSchema, language: languageCodeSchema }).nullable().optional(),
+    })
+    .optional(),
 });
 
 export type AutomationSettingsInput = z.infer<typeof automationSettingsInputSchema>;

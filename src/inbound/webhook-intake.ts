@@ -40,7 +40,13 @@ export function createWebhookIntake({ store, relay, log }: WebhookIntakeDeps) {
   }
 
   async function acceptMessage(event: InboundMessageEvent): Promise<void> {
-    const csat = event.content.kind === 'list_reply' ? parseCsatRowId(event.content.id) : null;
+    // R10 answers a list row; R16's template survey answers with a quick-reply payload.
+    const csat =
+      event.content.kind === 'list_reply'
+        ? parseCsatRowId(event.content.id)
+        : event.content.kind === 'template_button'
+          ? parseCsatRowId(event.content.payload)
+          : null;
     if (csat) return acceptSurveyAnswer(event, csat);
 
     const relayKind = event.type === 'request_welcome' ? 'welcome' : STORE_ONLY_TYPES.has(event.type) ? null : 'conversation';

@@ -373,10 +373,10 @@ export type MessageContent = z.infer<typeof messageContentSchema>;
 // service sends them by name and reports Meta's errors for unknown or unapproved ones.
 // ---------------------------------------------------------------------------
 
-const templateName = z
+export const templateNameSchema = z
   .string({ error: expected('text') })
   .regex(/^[a-z0-9_]{1,512}$/, { error: (iss) => `must be 1–512 of a-z, 0-9 and _ (got ${quote(iss.input)})` });
-const languageCode = z
+export const languageCodeSchema = z
   .string({ error: expected('text') })
   .regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, { error: (iss) => `must be a language code like "en" or "pt_BR" (got ${quote(iss.input)})` });
 
@@ -417,8 +417,8 @@ const templateComponent = z.discriminatedUnion(
 export const templateMessageSchema = strict({
   type: literal('template'),
   template: strict({
-    name: templateName,
-    language: strict({ code: languageCode }),
+    name: templateNameSchema,
+    language: strict({ code: languageCodeSchema }),
     components: listOf(templateComponent, 0, 10, 'component', 'components').optional(),
   }),
 });

@@ -79,6 +79,7 @@ describe('HTTP API (SPEC §6) against the running service', function () {
         iceBreakers: { prompts: ['ok', 'Where is my 📦?'] },
         queueReply: { message: { type: 'text', text: { body: '' } } },
         routing: { mode: 'robots' },
+        csat: { template: { name: 'CSAT Survey', language: 'english' } },
         surprise: true,
       });
       assert.equal(put.status, 400);
@@ -86,6 +87,8 @@ describe('HTTP API (SPEC §6) against the running service', function () {
       const fields = put.body.error.details.map((d: { field: string }) => d.field).sort();
       assert.deepEqual(fields, [
         'autoClose.afterMinutes',
+        'csat.template.language',
+        'csat.template.name',
         'iceBreakers.prompts[1]',
         'queueReply.message.text.body',
         'reminder.waitMinutes',
@@ -94,6 +97,16 @@ describe('HTTP API (SPEC §6) against the running service', function () {
         'unassignedReply.delaySeconds',
       ]);
       assert.deepEqual((await s.api('GET', '/numbers/555000222/automation')).body, before.body);
+    });
+
+    it('when the survey names a template (R16), then it is saved and read back; null clears it', async () => {
+      const put = await s.api('PUT', '/numbers/555000333/automation', {
+        csat: { enabled: true, template: { name: 'csat_survey', language: 'pt_BR' } },
+      });
+      assert.equal(put.status, 200, JSON.stringify(put.body));
+      assert.deepEqual((await s.api('GET', '/numbers/555000333/automation')).body.csat.template, { name: 'csat_survey', language: 'pt_BR' });
+      assert.equal((await s.api('PUT', '/numbers/555000333/automation', { csat: { enabled: true, template: null } })).status, 200);
+      assert.equal((await s.api('GET', '/numbers/555000333/automation')).body.csat.template, null);
     });
 
     it('answers with Meta’s error when Meta rejects the ice breakers, keeping the previous settings', async () => {

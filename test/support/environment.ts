@@ -78,7 +78,7 @@ export async function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment
  * a later attempt finds the JVM's files in the page cache and starts faster.
  */
 async function startTimeSkippingServer(executable: Awaited<ReturnType<typeof ensureTestServer>>): Promise<TestWorkflowEnvironment> {
-  const ATTEMPTS = 3;
+  const ATTEMPTS = 5;
   for (let attempt = 1; ; attempt++) {
     try {
       return await TestWorkflowEnvironment.createTimeSkipping({ server: { executable } });

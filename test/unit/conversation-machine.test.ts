@@ -824,6 +824,34 @@ describe('conversation machine (SPEC §3)', () => {
       assert.deepEqual(commands[0], { type: 'close', reason: 'agent', agentId: AGENT_A });
     });
 
+    it('R16: when the window has closed and csat.template is set, then the survey is the template, its buttons the five scores', () => {
+      const c = assignedConversation({ csat: { enabled: true, template: { name: 'csat_survey', language: 'en' } } });
+      const commands = c.close('agent', T0 + 24 * HOUR + SECOND);
+      assert.deepEqual(names(commands), ['close agent', 'send csat']);
+      const message = find(commands, 'send_automation').message as {
+        type: string;
+        template: { name: string; components: { parameters: { payload: string }[] }[] };
+      };
+      assert.equal(message.type, 'template');
+      assert.equal(message.template.name, 'csat_survey');
+      assert.deepEqual(
+        message.template.components.map((b) => parseCsatRowId(b.parameters[0].payload)?.score),
+        [5, 4, 3, 2, 1],
+      );
+    });
+
+    it('R16: when the window is still open (exactly 24 h), then the list survey is sent even with a template set', () => {
+      const c = assignedConversation({ csat: { enabled: true, template: { name: 'csat_survey', language: 'en' } } });
+      const commands = c.close('agent', T0 + 24 * HOUR);
+      assert.equal((find(commands, 'send_automation').message as { type: string }).type, 'interactive');
+    });
+
+    it('R16: when the window has closed and no template is set, then the survey is skipped with the reason', () => {
+      const c = assignedConversation(on);
+      const commands = c.close('agent', T0 + 24 * HOUR + SECOND);
+      assert.deepEqual(names(commands), ['close agent', 'skip csat']);
+    });
+
     it('is sent when an admin closes an assigned conversation', () => {
       const c = assignedConversation(on);
       const commands = c.close('admin', T0 + 10 * MINUTE);

@@ -377,6 +377,20 @@ export function rulesKit(h: ConversationHarness) {
       return wamid;
     },
 
+    /** The customer taps a quick-reply button of a template (R16's survey), carrying `payload`. */
+    async customerTapsTemplateButton(contactKey: string, phoneNumberId: string, payload: string, text = 'rating'): Promise<string> {
+      const wamid = `wamid.TB${randomUUID()}`;
+      await h.intake.accept([
+        inboundEvent(contactKey, phoneNumberId, wamid, await h.now(), {
+          type: 'button',
+          rawType: 'button',
+          content: { kind: 'template_button', payload, text },
+          raw: { id: wamid, type: 'button', button: { payload, text } },
+        }),
+      ]);
+      return wamid;
+    },
+
     /** The contact opened the chat (Meta's deprecated request_welcome event). */
     async customerOpensChat(contactKey: string, phoneNumberId: string, wamid = `wamid.RW${randomUUID()}`): Promise<string> {
       await h.intake.accept([

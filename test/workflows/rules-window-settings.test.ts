@@ -9,6 +9,16 @@ import { HOUR, MINUTE, SECOND, freshContact, outcomeOf, text, type ConversationR
 const REMINDER = text('Thanks for waiting! An agent is on the way.');
 const UNASSIGNED = text('We are away; we will answer soon.');
 
+/** Rows once the query returns any (the intake and the answer's store are asynchronous). */
+async function eventuallyRows<T>(query: () => Promise<T[]>, timeoutMs = 10_000): Promise<T[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const rows = await query();
+    if (rows.length > 0 || Date.now() > deadline) return rows;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 describe('R11 customer-service window and R12 settings changes (time-skipping server)', () => {
   const { harness, kit } = useRulesHarness();
 
@@ -164,6 +174,43 @@ describe('R11 customer-service window and R12 settings changes (time-skipping se
           [['accepted', 'template']],
           'the refused reply left no row',
         );
+      });
+    });
+
+    it('when auto-close at 72 h closes with csat.template set, then the survey goes out as the template, and a tapped score is recorded once', async () => {
+      const pn = await kit.numberWith({
+        autoClose: { enabled: true, afterMinutes: 72 * 60 },
+        csat: { enabled: true, template: { name: 'csat_survey', language: 'en' } },
+      });
+      const contact = freshContact('r16-csat-template');
+      const agent = `agent-${pn}`;
+      await kit.run(async () => {
+        const row = await assignedConversation(contact, pn, agent);
+        await kit.agentReplies(row, agent, 'Here is your answer');
+        await kit.advanceTo(row, (await autoCloseStart(row)) + 72 * HOUR);
+        assert.equal((await kit.conversationIn(contact, pn, 'closed')).close_reason, 'auto_close');
+        const [survey] = await kit.waitForAutomation(row, 'csat');
+        assert.equal(survey.status, 'accepted');
+        const sent = kit.sentTo(contact).find((b) => b.type === 'template') as { template: { name: string; components: unknown[] } } | undefined;
+        assert.ok(sent, 'the template reached Meta');
+        assert.equal(sent.template.name, 'csat_survey');
+        assert.deepEqual(
+          sent.template.components,
+          [5, 4, 3, 2, 1].map((score, index) => ({
+            type: 'button',
+            sub_type: 'quick_reply',
+            index: String(index),
+            parameters: [{ type: 'payload', payload: `csat:${row.id}:${score}` }],
+          })),
+        );
+        await kit.customerTapsTemplateButton(contact, pn, `csat:${row.id}:4`, 'Satisfied');
+        await kit.customerTapsTemplateButton(contact, pn, `csat:${row.id}:4`, 'Satisfied');
+        const answers = await eventuallyRows(() => harness.db('csat_answers').where({ conversation_id: row.id }));
+        assert.deepEqual(
+          answers.map((a: { score: number; agent_id: string }) => [a.score, a.agent_id]),
+          [[4, agent]],
+        );
+        assert.equal((await harness.db('conversations').where({ contact_id: (await kit.reload(row)).contact_id })).length, 1, 'no new conversation');
       });
     });
 

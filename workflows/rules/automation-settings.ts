@@ -16,7 +16,11 @@ export interface AutomationSettings {
   queueReply: { enabled: boolean; message: OutboundMessageContent };
   reminder: { enabled: boolean; waitMinutes: number; message: OutboundMessageContent };
   autoClose: { enabled: boolean; afterMinutes: number };
-  csat: { enabled: boolean; body: string; buttonText: string };
+  /**
+   * R10 survey; `template` (R16) names an approved template sent instead when the window
+   * has closed, its quick-reply buttons in order the scores 5, 4, 3, 2, 1.
+   */
+  csat: { enabled: boolean; body: string; buttonText: string; template?: { name: string; language: string } | null };
 }
 
 const text = (body: string): OutboundMessageContent => ({ type: 'text', text: { body } });

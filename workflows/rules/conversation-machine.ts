@@ -317,9 +317,7 @@ function close(state: ConversationState, reason: CloseReason, now: number): Step
   const next: ConversationState = { ...state, status: 'closed', closeReason: reason, unassignedReplyOwedSince: null };
   const commands: ConversationCommand[] = [{ type: 'close', reason, agentId: state.agentId }];
   // R10: only conversations a human held at the moment they closed are surveyed.
-  if (wasHandledByHuman && state.settings.csat.enabled) {
-    commands.push(automated(next, 'csat', surveyMessage(state), now));
-  }
+  if (wasHandledByHuman && state.settings.csat.enabled) commands.push(survey(next, now));
   return { state: next, commands };
 }
 
@@ -417,6 +415,32 @@ export function csatRowId(conversationId: string, score: number): string {
 export function parseCsatRowId(id: string): { conversationId: string; score: number } | null {
   const match = /^csat:([0-9a-f-]{36}):([1-5])$/.exec(id);
   return match ? { conversationId: match[1], score: Number(match[2]) } : null;
+}
+
+/** R10, and R16 once the window has closed: the survey as a template when one is named. */
+function survey(state: ConversationState, now: number): ConversationCommand {
+  const template = state.settings.csat.template;
+  if (template && !isWithinServiceWindow(state.lastCustomerMessageAt, now)) {
+    return { type: 'send_automation', automation: 'csat', message: surveyTemplate(state.conversationId, template) };
+  }
+  return automated(state, 'csat', surveyMessage(state), now);
+}
+
+/** The approved survey template; its quick-reply buttons, in order, answer 5, 4, 3, 2, 1. */
+export function surveyTemplate(conversationId: string, template: { name: string; language: string }): OutboundMessageContent {
+  return {
+    type: 'template',
+    template: {
+      name: template.name,
+      language: { code: template.language },
+      components: CSAT_OPTIONS.map((o, index) => ({
+        type: 'button',
+        sub_type: 'quick_reply',
+        index: String(index),
+        parameters: [{ type: 'payload', payload: csatRowId(conversationId, o.score) }],
+      })),
+    },
+  };
 }
 
 function surveyMessage(state: ConversationState): OutboundMessageContent {

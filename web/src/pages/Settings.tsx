@@ -305,6 +305,12 @@ function Section(props: { section: (typeof SECTIONS)[number]; saved: Settings; p
               ))}
             </ol>
           </div>
+          <SurveyTemplateFields
+            value={(draft.template as { name: string; language: string } | null | undefined) ?? null}
+            onChange={(t) => set('template', t)}
+            nameError={fieldError('template.name') ?? fieldError('template')}
+            languageError={fieldError('template.language')}
+          />
         </>
       );
       preview = (
@@ -371,5 +377,56 @@ function Section(props: { section: (typeof SECTIONS)[number]; saved: Settings; p
         </Button>
       </Group>
     </Paper>
+  );
+}
+
+/**
+ * R16: an approved template sent as the survey when the 24-hour window has closed (after a
+ * long auto-close); its quick-reply buttons must be the scores 5, 4, 3, 2, 1 in that order.
+ */
+function SurveyTemplateFields({
+  value,
+  onChange,
+  nameError,
+  languageError,
+}: {
+  value: { name: string; language: string } | null;
+  onChange(v: { name: string; language: string } | null): void;
+  nameError?: string;
+  languageError?: string;
+}) {
+  return (
+    <Stack gap={4}>
+      <Switch
+        label="Outside the 24-hour window, send an approved template instead"
+        checked={value !== null}
+        onChange={(e) => onChange(e.currentTarget.checked ? { name: '', language: 'en' } : null)}
+      />
+      {value ? (
+        <>
+          <Group gap="xs" grow align="flex-start">
+            <TextInput
+              label="Template name"
+              size="xs"
+              value={value.name}
+              onChange={(e) => onChange({ ...value, name: e.currentTarget.value })}
+              error={nameError}
+              description="a-z, 0-9 and _, as approved in WhatsApp Manager"
+            />
+            <TextInput
+              label="Template language"
+              size="xs"
+              value={value.language}
+              onChange={(e) => onChange({ ...value, language: e.currentTarget.value })}
+              error={languageError}
+              description="a code like en or pt_BR"
+            />
+          </Group>
+          <Text size="xs" c="dimmed">
+            Its quick-reply buttons, in order, answer 5, 4, 3, 2 and 1.
+          </Text>
+        </>
+      ) : null}
+    </Stack>
   );
 }
