@@ -160,9 +160,10 @@ export function createConversationStore(db: Database): ConversationStore {
         if (filter.q) {
           const text = filter.q.trim().toLowerCase();
           const digits = text.replace(/[^0-9]/g, '');
+          // LIKE with the pattern's own wildcards escaped, so the trigram indexes of migration 0007 apply.
           q.andWhere((w) => {
-            w.whereRaw(`strpos(lower(k.profile_name), ?) > 0`, [text]);
-            if (digits) w.orWhereRaw(`strpos(k.wa_id, ?) > 0`, [digits]);
+            w.whereRaw(`lower(k.profile_name) LIKE ? ESCAPE '\\'`, [`%${escapeLike(text)}%`]);
+            if (digits) w.orWhereRaw(`k.wa_id LIKE ?`, [`%${digits}%`]);
           });
         }
         if (after) {
@@ -263,4 +264,9 @@ export function createConversationStore(db: Database): ConversationStore {
       });
     },
   };
+}
+
+/** `text` as a literal inside a LIKE pattern (its %, _ and \\ escaped). */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }

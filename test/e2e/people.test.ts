@@ -218,7 +218,6 @@ describe('People, contacts, timelines and live updates against the running servi
         byPhone.body.conversations.map((c: { id: string }) => c.id),
         [zelda],
       );
-
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
@@ -239,6 +238,20 @@ describe('People, contacts, timelines and live updates against the running servi
       assert.equal(seen.length, 3);
       assert.equal((await s.api('GET', '/conversations?limit=201')).status, 400);
       assert.equal((await s.api('GET', '/conversations?cursor=garbage')).status, 400);
+      // The search text is literal: LIKE's wildcards in it match only themselves.
+      const percent = await customerSays('15550199004', 'Hello', NUM_A, '100% Real');
+      for (const [q, expected] of [
+        ['%25', [percent]],
+        ['_', []],
+        ['zel_a', []],
+      ] as const) {
+        const found = await s.api('GET', `/conversations?q=${q}`);
+        assert.deepEqual(
+          found.body.conversations.map((c: { id: string }) => c.id),
+          expected,
+          `q=${q}`,
+        );
+      }
 
       const contact = await s.api('GET', `/contacts/${byName.body.conversations[0].contactId}`);
       assert.equal(contact.status, 200);
