@@ -76,8 +76,13 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
       });
       return child;
     };
-    // Workers first: they migrate the database (knex takes a lock) and start the sweeper.
-    for (const metricsPort of options.metricsPorts) run('worker', { METRICS_PORT: String(metricsPort) });
+    // The first worker alone: it migrates a fresh database. Two processes migrating at once
+    // raced creating knex's own migrations table (a duplicate-key error stopped one worker:
+    // bench/sustained.ts against this topology, 2026-12-01). The others start once it listens.
+    const [firstMetricsPort, ...otherMetricsPorts] = options.metricsPorts;
+    run('worker', { METRICS_PORT: String(firstMetricsPort) });
+    if (!(await waitForPort(firstMetricsPort, 180_000))) throw new Error(`the first worker did not start (port ${firstMetricsPort})`);
+    for (const metricsPort of otherMetricsPorts) run('worker', { METRICS_PORT: String(metricsPort) });
     for (const port of options.apiPorts) run('api', { PORT: String(port) });
     for (const port of [...options.apiPorts, ...options.metricsPorts]) {
       if (!(await waitForPort(port, 180_000))) throw new Error(`nothing listens on port ${port}: a worker or API process did not start`);

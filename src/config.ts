@@ -41,6 +41,13 @@ const envSchema = z.object({
   METRICS_PORT: port(9464),
   /** Workflow runs a worker keeps in memory (sticky cache); others are replayed from history when they wake. */
   TEMPORAL_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(1000),
+  /**
+   * Role `all` only: where the worker runs. `process`: a child process of its own (`npm run
+   * worker` on the same PostgreSQL and dev server), so workflow tasks and activities never
+   * hold up the webhook's event loop; `inline`: in the same process as the API. `npm start`
+   * defaults to `process` (src/main.ts); a service started in-process (tests) to `inline`.
+   */
+  EMBEDDED_WORKER: z.enum(['process', 'inline']).default('inline'),
 
   API_KEYS: optionalString,
   /** The first admin's password (SPEC §6.1); unset: generated once, kept in DATA_DIR. */

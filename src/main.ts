@@ -1,16 +1,17 @@
 /**
- * `npm start` (every part in one process), `npm run worker`, `npm run api`.
+ * `npm start` (every part; the worker as a child process, see EMBEDDED_WORKER), `npm run worker`, `npm run api`.
  * The role is the first argument; see README for the environment variables.
  */
 import { ConfigError, loadEnv } from './config';
 import { createLogger } from './logger';
-import { type Role, startService } from './service';
+import { EMBEDDED_CHILD_ENV, type Role, startService } from './service';
 import { ensureWebAppBuilt, webBuildReason } from './web/build';
 
 async function main(): Promise<void> {
   const role = (process.argv[2] ?? 'all') as Role;
   if (!['all', 'worker', 'api'].includes(role)) throw new Error(`unknown role "${role}": use all, worker or api`);
-  const env = loadEnv();
+  // `npm start` runs its worker as a child process unless told otherwise (README, EMBEDDED_WORKER).
+  const env = loadEnv({ EMBEDDED_WORKER: 'process', ...process.env });
   const log = createLogger(env.LOG_LEVEL, env.LOG_FORMAT);
   // `npm start` builds the web app when it is missing or older than web/ (an mtime check);
   // `npm run api` serves what was built (npm run build:web), as in production.
@@ -44,7 +45,9 @@ async function main(): Promise<void> {
     service.httpPort ? `Try it:  npm run simulate -- "Hello"      Stop: Ctrl-C` : 'Stop: Ctrl-C',
     '',
   ].filter((l) => l !== null);
-  process.stdout.write(lines.join('\n') + '\n');
+  // The embedded worker child of `npm start` prints no banner of its own (its parent's says it all).
+  const embeddedChild = process.env[EMBEDDED_CHILD_ENV] === '1';
+  if (!embeddedChild) process.stdout.write(lines.join('\n') + '\n');
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -61,6 +64,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  if (embeddedChild) {
+    // The parent holds our stdin open; its end means the parent is gone (even SIGKILLed).
+    process.stdin.on('end', () => shutdown('parent exited'));
+    process.stdin.resume();
+  }
 }
 
 main().catch((error) => {

@@ -1,9 +1,12 @@
 /**
- * Assembles the service from its parts. `npm start` runs every part in one process with
- * embedded PostgreSQL and a Temporal dev server; `npm run worker` and `npm run api` run
+ * Assembles the service from its parts. `npm start` runs every part with embedded
+ * PostgreSQL and a Temporal dev server (the worker in a child process of its own unless
+ * EMBEDDED_WORKER=inline); `npm run worker` and `npm run api` run
  * one role each against external PostgreSQL and Temporal, to scale out as replicas.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { type Env, type RuntimeSecrets, whatsAppSettings } from './config';
@@ -15,7 +18,7 @@ import { ensureFirstAdmin } from './accounts/accounts';
 import { createWebhookIntake } from './inbound/webhook-intake';
 import { createInboundRelay } from './inbound/inbound-relay';
 import { createMetrics } from './observability/metrics';
-import { freePort } from './ports';
+import { freePort, waitForPort } from './ports';
 import type { Logger } from './logger';
 import { resolveSecrets } from './secrets';
 import { connectClient, connectWorkerConnection, type TemporalTarget } from './temporal/client';
@@ -88,11 +91,21 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
     const whatsapp = whatsAppSettings(env);
     const sandbox = !whatsapp.accessToken;
 
-    // The SDK's worker metrics on a loopback port of their own, appended to GET /metrics.
-    const temporalMetricsUrl = role !== 'api' ? installTemporalRuntimeLogging(log, `127.0.0.1:${await freePort()}`) : null;
-    const metrics = createMetrics({ store, temporalMetricsUrl });
+    // `npm start` with EMBEDDED_WORKER=process: the worker in a child process of its own
+    // (`npm run worker` against this PostgreSQL and dev server); this process is the API.
+    let workerMetricsUrl: string | null = null;
+    if (role === 'all' && env.EMBEDDED_WORKER === 'process') {
+      const worker = await startWorkerProcess({ databaseUrl, temporalAddress, env, log });
+      stops.push(() => worker.stop());
+      workerMetricsUrl = worker.metricsUrl;
+    }
+    const runsWorker = role === 'worker' || (role === 'all' && env.EMBEDDED_WORKER === 'inline');
 
-    if (role !== 'api') {
+    // The SDK's worker metrics on a loopback port of their own, appended to GET /metrics.
+    const temporalMetricsUrl = runsWorker ? installTemporalRuntimeLogging(log, `127.0.0.1:${await freePort()}`) : null;
+    const metrics = createMetrics({ store, temporalMetricsUrl, workerMetricsUrl });
+
+    if (runsWorker) {
       const connection: NativeConnection = await connectWorkerConnection(target);
       stops.push(() => connection.close());
       const worker: Worker = await createWorker({
@@ -188,4 +201,67 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
     await stop();
     throw error;
   }
+}
+
+/** Set in the environment of the embedded worker child (see src/main.ts). */
+export const EMBEDDED_CHILD_ENV = 'INBOX_AUTOPILOT_EMBEDDED_CHILD';
+
+/**
+ * The embedded worker as a child process (`src/main.ts worker`): started once its metrics
+ * port listens (it has connected and polls), restarted if it dies, stopped with SIGTERM (it
+ * lets running activities finish) and SIGKILL after 30 s.
+ */
+async function startWorkerProcess(options: {
+  databaseUrl: string;
+  temporalAddress: string;
+  env: Env;
+  log: Logger;
+}): Promise<{ metricsUrl: string; stop(): Promise<void> }> {
+  const metricsPort = await freePort();
+  const main = path.join(__dirname, 'main.ts');
+  let child: ChildProcess | null = null;
+  let stopping = false;
+  let exited: Promise<void> = Promise.resolve();
+  const spawnWorker = () => {
+    const c = spawn(process.execPath, ['--import', 'tsx', main, 'worker'], {
+      // This process's validated configuration (it may not come from process.env: tests),
+      // pointed at the PostgreSQL and dev server this process started.
+      env: {
+        ...process.env,
+        ...Object.fromEntries(Object.entries(options.env).flatMap(([k, v]) => (v === undefined ? [] : [[k, String(v)]]))),
+        DATABASE_URL: options.databaseUrl,
+        TEMPORAL_ADDRESS: options.temporalAddress,
+        METRICS_PORT: String(metricsPort),
+        [EMBEDDED_CHILD_ENV]: '1',
+      },
+      // Its log lines join this process's output. Its stdin is a pipe from this process:
+      // when this process dies, even by SIGKILL, the pipe closes and the worker stops too,
+      // so no orphaned worker keeps polling beside the next `npm start`'s.
+      stdio: ['pipe', 'inherit', 'inherit'],
+    });
+    child = c;
+    exited = new Promise<void>((resolve) =>
+      c.once('exit', (code, signal) => {
+        resolve();
+        if (stopping) return;
+        options.log.error({ code, signal }, 'the worker process exited; starting it again in 1 s');
+        setTimeout(() => !stopping && spawnWorker(), 1000);
+      }),
+    );
+  };
+  spawnWorker();
+  const up = await Promise.race([waitForPort(metricsPort, 120_000), exited.then(() => false)]);
+  if (!up) throw new Error('the worker process did not start');
+  return {
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    async stop() {
+      stopping = true;
+      const c = child;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return;
+      c.kill('SIGTERM');
+      const timeout = setTimeout(() => c.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timeout);
+    },
+  };
 }

@@ -5,7 +5,7 @@
  * percentiles and the table every benchmark prints.
  */
 import { execSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { signWebhookBody } from '../../src/whatsapp/signature';
@@ -43,13 +43,15 @@ export interface Posted {
 }
 
 /** Posts one signed text webhook from a new customer. */
-export async function postNewCustomer(baseUrl: string, run: string, index: number, phoneNumberId = numberId(index)): Promise<Posted> {
+export async function postNewCustomer(baseUrl: string | string[], run: string, index: number, phoneNumberId = numberId(index)): Promise<Posted> {
+  // Several API processes (the production topology): round-robin, as a load balancer would.
+  const url = Array.isArray(baseUrl) ? baseUrl[index % baseUrl.length] : baseUrl;
   const customer = customerOf(run, index);
   const wamid = `wamid.BENCH-${run}-${index}`;
   const body = JSON.stringify(textWebhook({ wamid, from: customer, body: `hello ${index}`, phoneNumberId }));
   const sentAt = Date.now();
   const t0 = performance.now();
-  const response = await fetch(`${baseUrl}/webhooks/whatsapp`, {
+  const response = await fetch(`${url}/webhooks/whatsapp`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhookBody(body, E2E_SECRET) },
     body,
@@ -61,7 +63,7 @@ export async function postNewCustomer(baseUrl: string, run: string, index: numbe
 
 /** `count` webhooks with `concurrency` in flight; indexes from `first`. */
 export async function postConcurrently(
-  baseUrl: string,
+  baseUrl: string | string[],
   run: string,
   options: { first?: number; count: number; concurrency: number; phoneNumberId?: (i: number) => string },
 ): Promise<{ posted: Posted[]; seconds: number }> {
@@ -81,7 +83,11 @@ export async function postConcurrently(
 }
 
 /** Webhooks at a fixed rate (open loop: a slow answer never delays the next request). */
-export async function postAtRate(baseUrl: string, run: string, options: { perSecond: number; seconds: number }): Promise<Posted[]> {
+export async function postAtRate(
+  baseUrl: string | string[],
+  run: string,
+  options: { perSecond: number; seconds: number; phoneNumberId?: (i: number) => string },
+): Promise<Posted[]> {
   const total = options.perSecond * options.seconds;
   const started = Date.now();
   const requests: Promise<Posted>[] = [];
@@ -89,7 +95,7 @@ export async function postAtRate(baseUrl: string, run: string, options: { perSec
     const at = started + (i * 1000) / options.perSecond;
     const wait = at - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    requests.push(postNewCustomer(baseUrl, run, i));
+    requests.push(postNewCustomer(baseUrl, run, i, options.phoneNumberId?.(i)));
   }
   return Promise.all(requests);
 }
@@ -191,6 +197,10 @@ export function printTable(title: string, rows: [what: string, measured: string,
     '',
   ];
   process.stdout.write(out.join('\n') + '\n');
+  // `npm run bench -- all` collects every table into one summary (bench/run-all.ts).
+  if (process.env.BENCH_RESULTS_FILE) {
+    appendFileSync(process.env.BENCH_RESULTS_FILE, `${JSON.stringify({ title, load: machineLoad(), at: new Date().toISOString(), rows })}\n`);
+  }
 }
 
 /** Runs a benchmark's main and exits (the service's handles would keep the process alive). */
@@ -202,4 +212,38 @@ export function runBench(main: () => Promise<void>): void {
       process.exit(1);
     },
   );
+}
+
+/**
+ * What the API processes themselves measured (GET /metrics): webhooks answered 200 within
+ * 25 ms and 250 ms of arriving (histogram buckets, summed over the APIs), and the worst
+ * event-loop lag p99 (prom-client's default metric).
+ */
+export async function serverSideAck(apiUrls: string[]): Promise<{ count: number; within25: number; within250: number; loopLagP99Ms: number }> {
+  let count = 0;
+  let within25 = 0;
+  let within250 = 0;
+  let loopLagP99Ms = 0;
+  for (const url of apiUrls) {
+    const page = await (await fetch(`${url}/metrics`)).text();
+    const value = (re: RegExp) => Number(re.exec(page)?.[1] ?? NaN);
+    count += value(/^inbox_autopilot_webhook_ack_seconds_count\{status="200"\} (\S+)$/m);
+    within25 += value(/^inbox_autopilot_webhook_ack_seconds_bucket\{le="0.025",status="200"\} (\S+)$/m);
+    within250 += value(/^inbox_autopilot_webhook_ack_seconds_bucket\{le="0.25",status="200"\} (\S+)$/m);
+    loopLagP99Ms = Math.max(loopLagP99Ms, 1000 * value(/^inbox_autopilot_process_nodejs_eventloop_lag_p99_seconds (\S+)$/m));
+  }
+  return { count, within25, within250, loopLagP99Ms };
+}
+
+/** The counts between two scrapes (the lag is the later one's: a scrape resets it). */
+export function since(
+  before: Awaited<ReturnType<typeof serverSideAck>>,
+  after: Awaited<ReturnType<typeof serverSideAck>>,
+): Awaited<ReturnType<typeof serverSideAck>> {
+  return {
+    count: after.count - (before.count || 0),
+    within25: after.within25 - (before.within25 || 0),
+    within250: after.within250 - (before.within250 || 0),
+    loopLagP99Ms: after.loopLagP99Ms,
+  };
 }

@@ -19,7 +19,12 @@ export interface ServiceMetrics {
   contentType: string;
 }
 
-export function createMetrics(options: { store: Store; temporalMetricsUrl?: string | null }): ServiceMetrics {
+export function createMetrics(options: {
+  store: Store;
+  temporalMetricsUrl?: string | null;
+  /** `npm start` with its worker in a child process: that worker's page, merged into this one. */
+  workerMetricsUrl?: string | null;
+}): ServiceMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'inbox_autopilot_process_' });
   const { store } = options;
@@ -90,13 +95,48 @@ export function createMetrics(options: { store: Store; temporalMetricsUrl?: stri
     contentType: registry.contentType,
     async render() {
       const ours = await registry.metrics();
-      if (!options.temporalMetricsUrl) return ours;
+      const url = options.temporalMetricsUrl ?? options.workerMetricsUrl;
+      if (!url) return ours;
+      let theirs: string;
       try {
-        const response = await fetch(options.temporalMetricsUrl, { signal: AbortSignal.timeout(2000) });
-        return `${ours}\n${await response.text()}`;
+        const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+        theirs = await response.text();
       } catch {
         return ours;
       }
+      return options.temporalMetricsUrl ? `${ours}\n${theirs}` : mergePages(ours, theirs);
     },
   };
+}
+
+/**
+ * Merges the worker process's page into the API's: one block per metric family. A family
+ * both pages have keeps the samples of the page that observed it (the webhook and relay
+ * figures here, timer lateness and sends there); where both have samples (process metrics,
+ * the database gauges) this process's are kept, so no series appears twice.
+ */
+export function mergePages(ours: string, theirs: string): string {
+  const blocks = (page: string) => {
+    const families = new Map<string, { header: string[]; samples: string[] }>();
+    let current: { header: string[]; samples: string[] } | null = null;
+    for (const line of page.split('\n')) {
+      if (line.trim() === '') continue;
+      const meta = /^# (HELP|TYPE) (\S+)/.exec(line);
+      if (meta) {
+        current = families.get(meta[2]) ?? { header: [], samples: [] };
+        families.set(meta[2], current);
+        current.header.push(line);
+      } else if (current) current.samples.push(line);
+    }
+    return families;
+  };
+  const mine = blocks(ours);
+  const other = blocks(theirs);
+  const out: string[] = [];
+  for (const [name, family] of mine) {
+    const fromOther = other.get(name);
+    out.push(...family.header, ...(family.samples.length > 0 || !fromOther ? family.samples : fromOther.samples));
+  }
+  for (const [name, family] of other) if (!mine.has(name)) out.push(...family.header, ...family.samples);
+  return `${out.join('\n')}\n`;
 }

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -10,6 +10,16 @@ import { ALL_SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes';
 
 /** SQLite settings of the dev server's file (see startDevServer). */
 export const DEV_SERVER_SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'];
+
+/**
+ * One partition per task queue. The server's default of 4 suits many workers; with one
+ * worker (2 pollers on the normal queue) tasks written to a partition nobody polls wait to
+ * be forwarded to one that is polled, at most 10 a second per partition
+ * (matching.forwarderMaxRatePerSecond). Measured (bench/timers.ts, README "Scale"): with 4
+ * partitions, new conversations' first workflow tasks waited 23 s on average before the
+ * worker started them, while 25 of its 40 workflow task slots stood free.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG = ['matching.numTaskqueueReadPartitions=1', 'matching.numTaskqueueWritePartitions=1'];
 
 export interface RunningDevServer {
   address: string;
@@ -40,6 +50,12 @@ export async function startDevServer(options: {
   // Every committed transaction survives a kill of the process (SIGKILL); only an OS crash
   // or power loss can lose the last few commits (README, "Benchmarks").
   const sqlitePragmaArgs = DEV_SERVER_SQLITE_PRAGMAS.flatMap((p) => ['--sqlite-pragma', p]);
+  // Fewer partitions strand the tasks stored in the others, so a file created before this
+  // setting keeps the default 4 (more partitions than were written to is safe); a marker
+  // beside the file records that it was created with one.
+  const onePartitionMarker = path.join(options.dataDir, 'temporal.sqlite.one-partition');
+  if (!existsSync(dbFilename) && !existsSync(onePartitionMarker)) writeFileSync(onePartitionMarker, 'created with one task queue partition\n');
+  const dynamicConfigArgs = existsSync(onePartitionMarker) ? DEV_SERVER_DYNAMIC_CONFIG.flatMap((v) => ['--dynamic-config-value', v]) : [];
 
   if (executable.type === 'cached-download') {
     // No local build possible: let the SDK download and manage the CLI.
@@ -53,7 +69,7 @@ export async function startDevServer(options: {
         dbFilename,
         namespace: options.namespace,
         searchAttributes: ALL_SEARCH_ATTRIBUTE_KEYS,
-        extraArgs: sqlitePragmaArgs,
+        extraArgs: [...sqlitePragmaArgs, ...dynamicConfigArgs],
       },
     });
     return { address, uiUrl, stop: () => env.teardown() };
@@ -77,6 +93,7 @@ export async function startDevServer(options: {
       '--log-level',
       'error',
       ...sqlitePragmaArgs,
+      ...dynamicConfigArgs,
       ...searchAttributeArgs,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
