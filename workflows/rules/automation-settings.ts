@@ -49,7 +49,7 @@ export const DEFAULT_AUTOMATION_SETTINGS: AutomationSettings = {
     message: text('Thanks for waiting! An agent will be with you in a moment.'),
   },
   autoClose: { enabled: false, afterMinutes: 1440 },
-  csat: { enabled: false, body: 'How did we do? Please rate the help you received.', buttonText: 'Rate us' },
+  csat: { enabled: false, body: 'How did we do? Please rate the help you received.', buttonText: 'Rate us', template: null },
 };
 
 /** Fills omitted blocks (and omitted fields of a block) with the defaults. */
