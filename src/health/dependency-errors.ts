@@ -5,7 +5,6 @@
  * reads like a bug. Everything else stays a logged 500 with a generic body.
  */
 import { WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
-import { withTimeout } from '../timeouts';
 
 /** Node's socket errors when the peer is gone, refuses, or never answers. */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
@@ -49,7 +48,17 @@ export class DatabaseTimeout extends Error {
  * only where finishing late is harmless (an idempotent store).
  */
 export async function withinDatabaseBound<T>(ms: number, work: Promise<T>, what: string): Promise<T> {
-  return withTimeout(ms, work, () => new DatabaseTimeout(`${what}: PostgreSQL did not answer within ${ms} ms`));
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new DatabaseTimeout(`${what}: PostgreSQL did not answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function isDatabaseUnavailable(error: unknown): boolean {

@@ -2,7 +2,6 @@ import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { agentIdSchema, phoneNumberIdSchema } from './identifiers';
-import { withTimeout } from '../timeouts';
 import { type Conversation, InvalidCursor, type Message, type Store, type TimelineEntry } from '../store';
 import type { Logger } from '../logger';
 import { CONVERSATION_STATUSES } from '../../workflows/rules/vocabulary';
@@ -37,16 +36,21 @@ export function createConversationsRouter(deps: { store: Store; temporal: Client
    */
   async function timersOf(conversation: Conversation): Promise<{ rule: string; dueAt: string }[] | null> {
     if (conversation.status === 'closed') return [];
+    let timeout: NodeJS.Timeout | undefined;
     try {
-      const state = await withTimeout(
-        TIMERS_QUERY_TIMEOUT_MS,
+      const state = await Promise.race([
         deps.temporal.workflow.getHandle(conversation.workflowId).query(conversationStateQuery),
-      );
+        new Promise<never>((_, reject) => {
+          timeout = setTimeout(() => reject(new Error('timed out')), TIMERS_QUERY_TIMEOUT_MS);
+        }),
+      ]);
       if (!state || state.status === 'closed') return [];
       return dueTimers(state).map((t) => ({ rule: t.rule, dueAt: new Date(t.at).toISOString() }));
     } catch (error) {
       deps.log.warn({ err: error, conversationId: conversation.id }, 'could not read the armed timers');
       return null;
+    } finally {
+      clearTimeout(timeout);
     }
   }
 

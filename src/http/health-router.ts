@@ -2,7 +2,6 @@ import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Store } from '../store';
 import { readConditions } from '../health/service-conditions';
-import { withTimeout } from '../timeouts';
 
 /** Each dependency gets this long to answer; /healthz itself never hangs on one that is gone. */
 export const HEALTH_CHECK_TIMEOUT_MS = 2_000;
@@ -39,10 +38,13 @@ export function createHealthRouter(deps: { store: Store; temporal: Client; sandb
 
 /** The check's value, or false if it fails or takes longer than `ms`. */
 async function within<T>(ms: number, check: Promise<T>): Promise<T | false> {
+  let timer: NodeJS.Timeout | undefined;
   try {
-    return await withTimeout(ms, check);
+    return await Promise.race([check, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
   } catch {
     return false;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

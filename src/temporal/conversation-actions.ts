@@ -7,7 +7,6 @@ import { type Client, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@te
 import { ApplicationFailure, type UpdateDefinition, WorkflowNotFoundError } from '@temporalio/common';
 import { CONVERSATION_CONFLICT, type Addressed, type ConversationActionResult } from '../../workflows/conversation/contract';
 import { isTemporalUnavailable } from '../health/dependency-errors';
-import { withTimeout } from '../timeouts';
 
 /** The conversation refused the action in its current state (or has closed). */
 export class ConversationConflict extends Error {
@@ -47,6 +46,21 @@ export interface ActionLimits {
  */
 export const DEFAULT_ACTION_LIMITS: ActionLimits = { probeMs: 2_000, acceptMs: 10_000 };
 
+/** `work`'s outcome, or a rejection once `ms` have passed (the work itself is not cancelled). */
+async function within<T>(ms: number, work: Promise<T>, timedOut: () => Error = () => new Error(`no answer within ${ms} ms`)): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(timedOut()), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function requestConversationAction<Args extends Addressed>(
   temporal: Client,
   workflowId: string,
@@ -56,7 +70,7 @@ export async function requestConversationAction<Args extends Addressed>(
 ): Promise<ConversationActionResult> {
   try {
     // The deadline ends the gRPC call; the race also ends the SDK's retry back-off sleeping past it.
-    await withTimeout(
+    await within(
       limits.probeMs,
       temporal.connection.withDeadline(Date.now() + limits.probeMs, () => temporal.workflowService.getSystemInfo({})),
     );
@@ -69,7 +83,7 @@ export async function requestConversationAction<Args extends Addressed>(
   }
   try {
     const handle = temporal.workflow.getHandle(workflowId);
-    const started = await withTimeout(
+    const started = await within(
       limits.acceptMs,
       temporal.connection.withDeadline(Date.now() + limits.acceptMs, () =>
         handle.startUpdate(update, { args: [args], waitForStage: WorkflowUpdateStage.ACCEPTED }),

@@ -9,6 +9,16 @@ import { HOUR, MINUTE, SECOND, freshContact, outcomeOf, text, type ConversationR
 const REMINDER = text('Thanks for waiting! An agent is on the way.');
 const UNASSIGNED = text('We are away; we will answer soon.');
 
+/** Rows once the query returns any (the intake and the answer's store are asynchronous). */
+async function eventuallyRows<T>(query: () => Promise<T[]>, timeoutMs = 10_000): Promise<T[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const rows = await query();
+    if (rows.length > 0 || Date.now() > deadline) return rows;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 describe('R11 customer-service window and R12 settings changes (time-skipping server)', () => {
   const { harness, kit } = useRulesHarness();
 
@@ -195,8 +205,7 @@ describe('R11 customer-service window and R12 settings changes (time-skipping se
         );
         await kit.customerTapsTemplateButton(contact, pn, `csat:${row.id}:4`, 'Satisfied');
         await kit.customerTapsTemplateButton(contact, pn, `csat:${row.id}:4`, 'Satisfied');
-        // The intake records an answer before it returns: both taps are settled here.
-        const answers = await harness.db('csat_answers').where({ conversation_id: row.id });
+        const answers = await eventuallyRows(() => harness.db('csat_answers').where({ conversation_id: row.id }));
         assert.deepEqual(
           answers.map((a: { score: number; agent_id: string }) => [a.score, a.agent_id]),
           [[4, agent]],
