@@ -15,4 +15,6 @@ export interface ActivityDeps {
   log: Logger;
   /** Timer lateness and sends by outcome (GET /metrics); absent in tests that do not read them. */
   metrics?: Pick<ServiceMetrics, 'timerLatenessSeconds' | 'sends'>;
+  /** Outbound event delivery (SPEC §9): the first retry's wait (EVENT_RETRY_BASE_MS, default 1 s). */
+  eventDelivery?: { retryBaseMs: number };
 }

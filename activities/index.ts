@@ -1,6 +1,7 @@
 import { createConversationActivities } from './conversation-activities';
 import type { ActivityDeps } from './deps';
 import { createMessagingActivities } from './messaging-activities';
+import { createEventDeliveryActivities } from './event-delivery-activities';
 
 export type { ActivityDeps } from './deps';
 
@@ -9,6 +10,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createConversationActivities(deps),
     ...createMessagingActivities(deps),
+    ...createEventDeliveryActivities(deps),
   };
 }
 

@@ -66,6 +66,13 @@ const envSchema = z.object({
   WHATSAPP_MESSAGES_PER_SECOND: z.coerce.number().positive().max(1000).default(80),
   /** Meta's pair rate limit: about one message every 6 s to the same customer. */
   WHATSAPP_CONTACT_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(6000),
+  /** Outbound event subscriptions (SPEC §9) may use http to any host; otherwise https, or http only to loopback. */
+  ALLOW_HTTP_WEBHOOKS: z
+    .enum(['true', 'false', '1', '0', ''])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
+  /** Outbound events: the wait before the first retry of a failed delivery, doubling after each (capped at 1 h, for 24 h). */
+  EVENT_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
 });
 
 export type Env = z.infer<typeof envSchema>;

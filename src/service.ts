@@ -17,6 +17,7 @@ import { createEventHub } from './http/event-stream';
 import { ensureFirstAdmin } from './accounts/accounts';
 import { createWebhookIntake } from './inbound/webhook-intake';
 import { createInboundRelay } from './inbound/inbound-relay';
+import { createDeliveryWaker } from './outbound/delivery-waker';
 import { createMetrics } from './observability/metrics';
 import { freePort, waitForPort } from './ports';
 import type { Logger } from './logger';
@@ -122,6 +123,7 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
           }),
           log,
           metrics,
+          eventDelivery: { retryBaseMs: env.EVENT_RETRY_BASE_MS },
         },
       });
       const running = worker.run();
@@ -167,6 +169,10 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
       const relay = createInboundRelay({ store, temporal, taskQueue: env.TEMPORAL_TASK_QUEUE, log });
       relay.start();
       stops.push(() => relay.stop());
+      // Wakes outbound event delivery (SPEC §9) when events commit; stops before the client closes.
+      const deliveryWaker = createDeliveryWaker({ store, temporal, taskQueue: env.TEMPORAL_TASK_QUEUE, log });
+      await deliveryWaker.start();
+      stops.push(() => deliveryWaker.stop());
       const app = createApp({
         events,
         publicUrl: env.PUBLIC_URL,
@@ -181,6 +187,8 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
         apiKeys: secrets.apiKeys,
         appSecret: secrets.appSecret,
         verifyToken: secrets.verifyToken,
+        allowHttpWebhooks: env.ALLOW_HTTP_WEBHOOKS,
+        deliveryWaker,
       });
       const server: Server = await new Promise((resolve, reject) => {
         const s = app.listen(env.PORT, () => resolve(s));

@@ -63,3 +63,16 @@ export const bookkeeping = proxyLocalActivities<Pick<Activities, 'recordTimerCha
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
+
+/**
+ * Outbound event delivery (SPEC §9). The activity records every attempt's outcome itself
+ * and schedules its own retries in PostgreSQL (24 hours of backoff); what is retried here
+ * is the activity failing as a whole (PostgreSQL unreachable, a lost worker), which is
+ * transient, so without limit. A round posts with a 10 s timeout per event and returns
+ * within about 30 s.
+ */
+export const eventDelivery = proxyActivities<Pick<Activities, 'deliverDueEvents'>>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: LOST_ATTEMPT_DETECTED_AFTER,
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});

@@ -4,3 +4,4 @@ export { welcomeWorkflow } from './welcome/welcome-workflow';
 export { queueDrainWorkflow } from './queue-drain/queue-drain-workflow';
 export { settingsBroadcastWorkflow } from './settings-broadcast/settings-broadcast-workflow';
 export { assignmentSweeperWorkflow } from './assignment-sweeper/assignment-sweeper-workflow';
+export { eventDeliveryWorkflow } from './event-delivery/event-delivery-workflow';

@@ -85,6 +85,12 @@ export const ACCESS_MATRIX: Record<string, AccessRow> = {
   'GET /csat': { agent: ['own-agent-id-in-query'], bot: false },
   'GET /events/stream': { agent: ['scope-to-served-numbers'], bot: ['scope-to-bot-conversations'] },
   'GET /openapi.json': { public: true, agent: [], bot: [] },
+
+  'PUT /webhooks/:webhookId': ADMIN_ONLY,
+  'GET /webhooks': ADMIN_ONLY,
+  'GET /webhooks/:webhookId': ADMIN_ONLY,
+  'DELETE /webhooks/:webhookId': ADMIN_ONLY,
+  'GET /webhooks/:webhookId/deliveries': ADMIN_ONLY,
 };
 
 /** What a list or stream may show the principal; routers apply it to their queries. */

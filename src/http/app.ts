@@ -15,6 +15,8 @@ import { createConversationActionsRouter } from './conversation-actions-router';
 import { createAutomationRouter } from './automation-router';
 import { createAgentsRouter } from './agents-router';
 import { createReportsRouter } from './reports-router';
+import { createWebhooksRouter } from './webhooks-router';
+import type { DeliveryWaker } from '../outbound/delivery-waker';
 import type { GraphClient } from '../whatsapp/graph-client';
 import { errorHandler, HttpError, sendError } from './errors';
 import { findUnstorableText } from '../db/storable';
@@ -45,6 +47,10 @@ export interface AppDeps {
   metrics?: ServiceMetrics;
   /** How long a webhook waits for PostgreSQL before answering 503 (default WEBHOOK_STORE_TIMEOUT_MS, 10 s). */
   webhookStoreTimeoutMs?: number;
+  /** ALLOW_HTTP_WEBHOOKS: subscriptions may use http to any host (SPEC §9); default loopback only. */
+  allowHttpWebhooks?: boolean;
+  /** Starts a subscription's delivery workflow when it is saved; absent: at its first event. */
+  deliveryWaker?: DeliveryWaker;
 }
 
 /** API bodies are small JSON documents; anything larger is a mistake or an attack. */
@@ -119,6 +125,7 @@ export function createApp(deps: AppDeps): Express {
   api.use(createAutomationRouter(deps));
   api.use(createAgentsRouter(deps));
   api.use(createReportsRouter(deps));
+  api.use(createWebhooksRouter({ store: deps.store, allowHttpWebhooks: deps.allowHttpWebhooks ?? false, waker: deps.deliveryWaker }));
   app.use('/api', api);
   // The web app (SPEC §8): dist/web at /, index.html for client routes (not /api, /webhooks…).
   app.use(createWebAppRouter());

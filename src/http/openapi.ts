@@ -26,6 +26,8 @@ import {
 } from './conversation-actions-router';
 import { idParam as contactIdParam, listQuery as conversationListQuery } from './conversations-router';
 import { csatQuery } from './reports-router';
+import { deliveryLogQuery, subscriptionBody, subscriptionIdParam } from './webhooks-router';
+import { OUTBOUND_EVENT_TYPES } from '../../workflows/rules/vocabulary';
 
 // ---------------------------------------------------------------------------
 // Document types (only as much of OpenAPI 3.1 as this document uses)
@@ -220,6 +222,47 @@ const apiKey = component(
 );
 const createdApiKey = component('CreatedApiKey', z.intersection(apiKey, z.object({ key: z.string().describe('shown this once; stored hashed') })));
 const apiKeyList = component('ApiKeyList', z.object({ apiKeys: z.array(apiKey) }));
+const webhookInput = component(
+  'WebhookInput',
+  subscriptionBody(false),
+  'url: https, or http to loopback (any host with ALLOW_HTTP_WEBHOOKS); secret signs each delivery and is never returned; phoneNumberIds omitted: every number',
+);
+const webhook = component(
+  'Webhook',
+  z.object({
+    id: z.string(),
+    url: z.string(),
+    events: z.array(z.enum(OUTBOUND_EVENT_TYPES)),
+    phoneNumberIds: z.array(z.string()).nullable(),
+    enabled: z.boolean(),
+    disabledReason: z.string().nullable().describe('why it was turned off, e.g. the subscriber answered 410'),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  }),
+);
+const webhookList = component('WebhookList', z.object({ webhooks: z.array(webhook) }));
+const deliveryLog = component(
+  'DeliveryLog',
+  z.object({
+    deliveries: z.array(
+      z.object({
+        id: z.string(),
+        eventId: z.string(),
+        type: z.enum(OUTBOUND_EVENT_TYPES),
+        attempt: z.number().int().describe('1 for the first try of this event'),
+        status: z.number().int().nullable().describe("the subscriber's HTTP status, null when it gave none (see error)"),
+        error: z.string().nullable(),
+        latencyMs: z.number().int(),
+        outcome: z
+          .enum(['delivered', 'retry', 'failed', 'gone'])
+          .describe('failed: 24 hours of retries ended; gone: a 410 disabled the subscription'),
+        at: timestamp,
+      }),
+    ),
+    nextCursor: z.string().nullable().describe('pass as `before` for older attempts'),
+  }),
+  'every attempt, newest first',
+);
 
 const message = component(
   'Message',
@@ -376,7 +419,9 @@ const PARAMETER_DESCRIPTIONS: Record<string, string> = {
   'query.phoneNumberId': 'only this business number',
   'query.status': 'only conversations in this status (queued ones are then listed in queue order)',
   'query.agentId': 'only this agent',
-  'query.limit': 'at most this many conversations (≤ 200)',
+  'query.limit': 'at most this many items (≤ 200)',
+  'query.before': 'the nextCursor of the previous page',
+  'path.webhookId': 'the subscription id (chosen by the caller on PUT)',
   'query.q': 'matches the contact name or phone number',
   'query.cursor': 'the nextCursor of the previous page',
   'path.login': 'the user login',
@@ -652,6 +697,55 @@ const API: Record<string, Partial<Record<HttpMethod, OperationSpec>>> = {
       errors: ['NotFound'],
     },
   },
+  '/api/webhooks': {
+    get: {
+      operationId: 'listWebhooks',
+      tag: 'events',
+      summary: 'Every outbound event subscription, without secrets (admin only)',
+      responses: { 200: json('The subscriptions.', webhookList) },
+    },
+  },
+  '/api/webhooks/{webhookId}': {
+    put: {
+      operationId: 'putWebhook',
+      tag: 'events',
+      summary: 'Create or replace an outbound event subscription (admin only)',
+      description:
+        'Each event is POSTed as `{"id","type","occurredAt","data"}` with `X-Autopilot-Event-Id`, `X-Autopilot-Timestamp` and ' +
+        '`X-Autopilot-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`; at least once, in order per conversation, ' +
+        'retried with exponential backoff for 24 hours; a 410 answer disables the subscription (PUT it again to re-enable).',
+      path: subscriptionIdParam,
+      body: webhookInput,
+      responses: { 200: json('Replaced.', webhook), 201: json('Created.', webhook) },
+    },
+    get: {
+      operationId: 'getWebhook',
+      tag: 'events',
+      summary: 'One subscription, without its secret (admin only)',
+      path: subscriptionIdParam,
+      responses: { 200: json('The subscription.', webhook) },
+      errors: ['NotFound'],
+    },
+    delete: {
+      operationId: 'deleteWebhook',
+      tag: 'events',
+      summary: 'Delete a subscription with its pending deliveries and log (admin only)',
+      path: subscriptionIdParam,
+      responses: { 204: { description: 'Deleted.' } },
+      errors: ['NotFound'],
+    },
+  },
+  '/api/webhooks/{webhookId}/deliveries': {
+    get: {
+      operationId: 'listWebhookDeliveries',
+      tag: 'events',
+      summary: 'The delivery log: every attempt, newest first (admin only)',
+      path: subscriptionIdParam,
+      query: deliveryLogQuery,
+      responses: { 200: json('The attempts.', deliveryLog) },
+      errors: ['NotFound'],
+    },
+  },
   '/api/contacts/{id}': {
     get: {
       operationId: 'getContact',
@@ -880,6 +974,7 @@ export const openApiDocument: OpenApiDocument = {
     { name: 'conversations', description: 'Conversations and the actions agents and admins take on them' },
     { name: 'bot', description: 'Actions of a bot that handles conversations in bot routing mode' },
     { name: 'reports', description: 'Queues and satisfaction surveys' },
+    { name: 'events', description: 'Outbound event subscriptions and their delivery log (SPEC §9)' },
     { name: 'webhooks', description: 'Called by Meta; authenticated by signature, not API key' },
     { name: 'operations', description: 'Health and API description; no API key' },
   ],

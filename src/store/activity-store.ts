@@ -6,9 +6,8 @@
  * id)`: `listen` keeps one connection per process listening, so every API replica sees
  * every change, and a client that reconnects replays what it missed from the table.
  */
-import pg from 'pg';
-import type { Knex } from 'knex';
 import type { Database } from '../db/knex';
+import { listenToChannel } from './listen';
 import type { ChangeEventType, TimelineKind } from '../../workflows/rules/vocabulary';
 
 export type Actor =
@@ -139,29 +138,8 @@ export function createActivityStore(db: Database): ActivityStore {
       return String(row?.max ?? '0');
     },
 
-    async listen(listener) {
-      const connection = (db.client as Knex.Client).config.connection as string | pg.ClientConfig;
-      const client = new pg.Client(connection);
-      let stopped = false;
-      client.on('notification', (message) => {
-        if (message.channel === 'change_events' && message.payload) listener.onEvent(message.payload);
-      });
-      const lost = () => {
-        if (!stopped) {
-          stopped = true;
-          listener.onLost();
-        }
-      };
-      client.on('error', lost);
-      client.on('end', lost);
-      await client.connect();
-      await client.query('LISTEN change_events');
-      return {
-        async stop() {
-          stopped = true;
-          await client.end().catch(() => undefined);
-        },
-      };
+    listen(listener) {
+      return listenToChannel(db, 'change_events', { onNotification: (id) => listener.onEvent(id), onLost: () => listener.onLost() });
     },
   };
 }

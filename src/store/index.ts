@@ -21,6 +21,7 @@ import { createSettingsStore, type SettingsStore } from './settings-store';
 import { createWebhookEventStore, type WebhookEventStore } from './webhook-event-store';
 import { createPeopleStore, type PeopleStore } from './people-store';
 import { createActivityStore, type ActivityStore } from './activity-store';
+import { createWebhookStore, type WebhookStore } from './webhook-store';
 
 /** The outbox of assignments whose workflows have not been told yet (R6; see assignment-store.ts). */
 export interface AssignmentOutboxStore {
@@ -52,6 +53,8 @@ export interface Store {
   people: PeopleStore;
   /** Conversation timelines and the live change-event feed. */
   activity: ActivityStore;
+  /** Outbound event subscriptions, their deliveries and the delivery log (SPEC §9). */
+  webhooks: WebhookStore;
   /** Whether PostgreSQL answers (/healthz). */
   isReachable(): Promise<boolean>;
 }
@@ -77,6 +80,7 @@ export function createStore(db: Database): Store {
     serviceConditions: createServiceConditionStore(db),
     people: createPeopleStore(db),
     activity: createActivityStore(db),
+    webhooks: createWebhookStore(db),
     isReachable: () => isDatabaseReachable(db),
   };
 }
@@ -98,3 +102,4 @@ export { createSendSlotStore, type SendSlotStore } from './send-slot-store';
 export type { ServiceCondition, ServiceConditionStore } from './service-condition-store';
 export type { SettingsStore } from './settings-store';
 export type { WebhookEventStore } from './webhook-event-store';
+export type { AttemptOutcome, DeliveryLogEntry, DueDelivery, Subscription, SubscriptionInput, WebhookStore } from './webhook-store';

@@ -56,6 +56,11 @@ const EXPECTED: Record<string, string> = {
   'POST /api/conversations/:id/bot/complete': '1AA33A3',
   'POST /api/session': 'AAAAAAA',
   'DELETE /api/session': '1AAAAAA',
+  'PUT /api/webhooks/:webhookId': '1AA3333',
+  'GET /api/webhooks': '1AA3333',
+  'GET /api/webhooks/:webhookId': '1AA3333',
+  'DELETE /api/webhooks/:webhookId': '1AA3333',
+  'GET /api/webhooks/:webhookId/deliveries': '1AA3333',
 };
 
 interface Layer {
@@ -179,6 +184,7 @@ describe('Authorization matrix (SPEC §6.1) on every route, with every principal
       phoneNumberId: other ? NUM_B : NUM_A,
       agentId,
       id: route.includes('/contacts/') ? (other ? ids.contactB : ids.contactA) : route.includes('/api-keys/') ? ids.spareKey : conversation,
+      webhookId: 'matrix-hook',
       login: 'carol',
     };
     let path = route.split(' ')[1].replace(/:(\w+)/g, (_m, name: string) => values[name]);
@@ -200,6 +206,8 @@ describe('Authorization matrix (SPEC §6.1) on every route, with every principal
       'POST /api/conversations/:id/bot/handover': {},
       'POST /api/conversations/:id/bot/complete': {},
       'POST /api/session': { login: 'alice', password: 'alice-password-123' },
+      // Disabled: nothing is delivered to the unreachable URL while the matrix runs.
+      'PUT /api/webhooks/:webhookId': { url: 'http://127.0.0.1:9/matrix', secret: 'matrix-secret-0123456', events: ['agent.status'], enabled: false },
     };
     return { path, body: bodies[route] };
   }

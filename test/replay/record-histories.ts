@@ -43,6 +43,8 @@ import { conversationWorkflowId, customerMessageSignal, type CustomerMessageSign
 import { csatRowId } from '../../workflows/rules/conversation-machine';
 import { settingsBroadcastWorkflowId } from '../../workflows/settings-broadcast/contract';
 import { welcomeWorkflowId } from '../../workflows/welcome/contract';
+import { EVENT_DELIVERY_WORKFLOW_TYPE, eventDeliveryWorkflowId, newEventsSignal } from '../../workflows/event-delivery/contract';
+import { EventReceiver } from '../support/event-receiver';
 import { createConversationHarness, eventually, PHONE_NUMBER_ID, type ConversationHarness } from '../support/conversation-harness';
 import { stopSharedEnvironment } from '../support/environment';
 import {
@@ -389,6 +391,40 @@ const SCENARIOS: Scenario[] = [
       assert.equal(reply.status, 'skipped');
       assert.deepEqual(c.k.sentTo(contact('late')), []);
       await c.recordConversation(row);
+    },
+  },
+  {
+    name: 'event-delivery',
+    covers: "SPEC §9: a subscription delivers a conversation's events in order, is woken by a signal for more, and waits for its next look",
+    async run(c) {
+      const receiver = await new EventReceiver().start();
+      try {
+        const subscriptionId = 'replay-hook';
+        await c.h.store.webhooks.put({
+          id: subscriptionId,
+          url: `${receiver.url}/hook`,
+          secret: 'replay-secret-0123456789',
+          eventTypes: ['conversation.opened', 'message.received', 'conversation.routed'],
+          phoneNumberIds: null,
+          enabled: true,
+        });
+        await c.configure({});
+        await c.k.customerSays(contact('events'), PN, 'hello');
+        await c.k.conversationIn(contact('events'), PN, 'unassigned');
+        const workflowId = eventDeliveryWorkflowId(subscriptionId);
+        await c.h.env.client.workflow.start(EVENT_DELIVERY_WORKFLOW_TYPE, { taskQueue: c.h.taskQueue, workflowId, args: [{ subscriptionId }] });
+        await eventually(async () => receiver.at('/hook').length >= 3, 15_000, 'opened, received, routed delivered');
+        await c.k.customerSays(contact('events'), PN, 'anyone there?');
+        await c.h.env.client.workflow.getHandle(workflowId).signal(newEventsSignal);
+        await eventually(async () => receiver.at('/hook').length >= 4, 15_000, 'the second message delivered');
+        assert.deepEqual(
+          receiver.at('/hook').map((d) => d.event.type),
+          ['conversation.opened', 'message.received', 'conversation.routed', 'message.received'],
+        );
+        await c.record(workflowId);
+      } finally {
+        await receiver.stop();
+      }
     },
   },
 ];

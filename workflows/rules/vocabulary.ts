@@ -137,3 +137,18 @@ export const CHANGE_EVENT_TYPES = [
   'queue.changed',
 ] as const;
 export type ChangeEventType = (typeof CHANGE_EVENT_TYPES)[number];
+
+/** Outbound event types a subscription may ask for (SPEC §9); written by the triggers of migration 0008. */
+export const OUTBOUND_EVENT_TYPES = [
+  'conversation.opened',
+  'conversation.routed',
+  'conversation.reassigned',
+  'conversation.closed',
+  'message.received',
+  'message.sent',
+  'message.status',
+  'automation.skipped',
+  'csat.answered',
+  'agent.status',
+] as const;
+export type OutboundEventType = (typeof OUTBOUND_EVENT_TYPES)[number];

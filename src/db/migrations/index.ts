@@ -5,6 +5,7 @@ import * as assignmentOutbox from './0003_assignment_outbox';
 import * as people from './0004_people';
 import * as inboundRelay from './0006_inbound_relay';
 import * as timelineTimers from './0007_timeline_timers';
+import * as outboundEvents from './0008_outbound_events';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -18,4 +19,5 @@ export const migrations: NamedMigration[] = [
   { name: '0004_people', ...people },
   { name: '0006_inbound_relay', ...inboundRelay },
   { name: '0007_timeline_timers', ...timelineTimers },
+  { name: '0008_outbound_events', ...outboundEvents },
 ];
