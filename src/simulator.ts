@@ -7,6 +7,7 @@
  *   npm run simulate -- --from US.123 --bsuid "Hi"    a customer known only by BSUID
  *   npm run simulate -- --welcome                     a request_welcome event
  *   npm run simulate -- --rate 5 --conversation <id>  answer a satisfaction survey
+ *   npm run simulate -- --button order                tap the reply button whose id is "order"
  *   npm run simulate -- --fixture image               post test/fixtures/webhooks/image.json
  */
 import { randomBytes } from 'node:crypto';
@@ -31,13 +32,14 @@ async function main(): Promise<void> {
       url: { type: 'string' },
       welcome: { type: 'boolean', default: false },
       rate: { type: 'string' },
+      button: { type: 'string' },
       conversation: { type: 'string' },
       fixture: { type: 'string' },
       wait: { type: 'string', default: '3' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (values.help || (!values.welcome && !values.rate && !values.fixture && positionals.length === 0)) {
+  if (values.help || (!values.welcome && !values.rate && !values.button && !values.fixture && positionals.length === 0)) {
     process.stdout.write(
       readFileSync(__filename, 'utf8')
         .split('*/')[0]
@@ -68,6 +70,8 @@ async function main(): Promise<void> {
         type: 'interactive',
         interactive: { type: 'list_reply', list_reply: { id: csatRowId(values.conversation, score), title: String(score) } },
       };
+    } else if (values.button) {
+      message = { type: 'interactive', interactive: { type: 'button_reply', button_reply: { id: values.button, title: values.button } } };
     } else message = { type: 'text', text: { body: positionals.join(' ') } };
     payload = {
       object: 'whatsapp_business_account',

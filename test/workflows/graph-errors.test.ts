@@ -46,9 +46,13 @@ describe('Cloud API errors (time-skipping server, fake Graph API)', () => {
     for (const code of [130429, 131056, 4, 80007]) assert.equal(classifyGraphErrorCode(code), 'rate_limited', String(code));
     for (const code of [1, 2, 131000, 131016]) assert.equal(classifyGraphErrorCode(code), 'transient', String(code));
     for (const code of [131047, 131026, 131051, 131052, 131053, 100, 190, 368]) assert.equal(classifyGraphErrorCode(code), 'final', String(code));
+    // Templates are Meta's (R16): an unknown, unapproved, paused or mis-filled template is final.
+    for (const code of [132000, 132001, 132005, 132007, 132012, 132015, 132016, 132068, 132069]) {
+      assert.equal(classifyGraphErrorCode(code), 'final', String(code));
+    }
   });
 
-  for (const code of [131047, 131026, 131051, 131052, 131053, 100, 368]) {
+  for (const code of [131047, 131026, 131051, 131052, 131053, 100, 368, 132001, 132015]) {
     it(`records ${code} as a final failure and never retries it`, async () => {
       const contact = `US.FINAL${code}`;
       failFirst(contact, code, 1000);
