@@ -1,10 +1,10 @@
 import { postEvent } from '../src/outbound/post-event';
 import { afterFailure, DEFAULT_RETRY_BASE_MS } from '../src/outbound/retry-policy';
-import type { AttemptOutcome, DueDelivery } from '../src/store';
+import type { AttemptOutcome, AttemptRecord, DueDelivery } from '../src/store';
 import type { ActivityDeps } from './deps';
 
 /** Heads of line posted at once: one per conversation, so a batch never reorders a conversation. */
-const BATCH = 32;
+const BATCH = 128;
 /** A round returns to its workflow after this long, so its history moves on and a stop is prompt. */
 const ROUND_BUDGET_MS = 20_000;
 
@@ -18,7 +18,7 @@ export interface DeliveryRound {
 export function createEventDeliveryActivities({ store, log, eventDelivery }: ActivityDeps) {
   const retryBaseMs = eventDelivery?.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
 
-  async function attempt(subscriptionId: string, target: { url: string; secret: string }, delivery: DueDelivery): Promise<AttemptOutcome> {
+  async function attempt(target: { url: string; secret: string }, delivery: DueDelivery): Promise<AttemptRecord> {
     const startedAt = new Date();
     const result = await postEvent(target.url, target.secret, delivery.event);
     const number = delivery.attempts + 1;
@@ -30,7 +30,8 @@ export function createEventDeliveryActivities({ store, log, eventDelivery }: Act
       if (next.kind === 'retry') nextAttemptAt = next.at;
       else outcome = 'failed';
     }
-    await store.webhooks.recordAttempt(subscriptionId, {
+    if (outcome === 'failed') log.warn({ eventId: delivery.event.id, attempts: number }, 'event delivery failed for 24 hours: given up');
+    return {
       deliveryId: delivery.deliveryId,
       eventId: delivery.event.id,
       eventType: delivery.event.type,
@@ -41,10 +42,7 @@ export function createEventDeliveryActivities({ store, log, eventDelivery }: Act
       startedAt,
       outcome,
       nextAttemptAt,
-    });
-    if (outcome === 'failed')
-      log.warn({ subscriptionId, eventId: delivery.event.id, attempts: number }, 'event delivery failed for 24 hours: given up');
-    return outcome;
+    };
   }
 
   return {
@@ -62,8 +60,9 @@ export function createEventDeliveryActivities({ store, log, eventDelivery }: Act
         if (!target?.enabled) return { state: 'stopped', nextDueInMs: null };
         const { due, nextDueAt } = await store.webhooks.due(subscriptionId, BATCH);
         if (due.length === 0) return { state: 'active', nextDueInMs: nextDueAt ? Math.max(0, nextDueAt.getTime() - Date.now()) : null };
-        const outcomes = await Promise.all(due.map((d) => attempt(subscriptionId, target, d)));
-        if (outcomes.includes('gone')) {
+        const attempts = await Promise.all(due.map((d) => attempt(target, d)));
+        await store.webhooks.recordAttempts(subscriptionId, attempts);
+        if (attempts.some((a) => a.outcome === 'gone')) {
           await store.webhooks.disable(subscriptionId, 'the subscriber answered 410 Gone');
           log.warn({ subscriptionId }, 'event subscription disabled: the subscriber answered 410 Gone');
           return { state: 'stopped', nextDueInMs: null };

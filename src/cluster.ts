@@ -2,7 +2,8 @@
  * `npm run start:cluster`: the production topology of docker-compose.yml, run for real on
  * this machine: PostgreSQL (embedded), a real Temporal server v1.29.1 on it (schemas set up
  * with Temporal's SQL tool, advanced visibility on SQL), two worker processes and two API
- * processes (`npm run worker`, `npm run api`). Ctrl-C stops them in reverse order.
+ * processes (`npm run worker`, `npm run api`), after the migrations as a step of their own
+ * (`npm run migrate`), as in docker-compose.yml. Ctrl-C stops them in reverse order.
  *
  *   PORT (3000): the first API; the second listens on PORT+1.
  *   TEMPORAL_PORT (7233), METRICS_PORT (9464; the second worker's is +1), DATA_DIR (.data/cluster).
@@ -59,11 +60,18 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     });
     stops.push(() => temporal.stop());
 
-    const main = path.join(__dirname, 'main.ts');
+    // Compiled (dist/src/cluster.js): plain node on the compiled scripts; from source: tsx.
+    const compiled = __filename.endsWith('.js');
+    const script = (name: string) => [...(compiled ? [] : ['--import', 'tsx']), path.join(__dirname, `${name}.${compiled ? 'js' : 'ts'}`)];
+    const processEnv = { ...process.env, ...options.env, DATABASE_URL: pg.url, TEMPORAL_ADDRESS: temporal.address, DATA_DIR: options.dataDir };
+    // The migrations first, once (`npm run migrate`): workers and APIs refuse a schema that is behind.
+    const migrate = spawn(process.execPath, script('migrate'), { env: processEnv, stdio: ['ignore', options.output ?? 'inherit', 'inherit'] });
+    const migrated = await new Promise<number | null>((resolve) => migrate.once('exit', (code) => resolve(code)));
+    if (migrated !== 0) throw new Error(`npm run migrate exited with ${migrated}`);
     const children: { role: string; child: ChildProcess }[] = [];
     const run = (role: 'worker' | 'api', extra: Record<string, string>) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', main, role], {
-        env: { ...process.env, ...options.env, DATABASE_URL: pg.url, TEMPORAL_ADDRESS: temporal.address, DATA_DIR: options.dataDir, ...extra },
+      const child = spawn(process.execPath, [...script('main'), role], {
+        env: { ...processEnv, ...extra },
         stdio: ['ignore', options.output ?? 'inherit', 'inherit'],
       });
       children.push({ role, child });
@@ -76,9 +84,8 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
       });
       return child;
     };
-    // The first worker alone: it migrates a fresh database. Two processes migrating at once
-    // raced creating knex's own migrations table (a duplicate-key error stopped one worker:
-    // bench/sustained.ts against this topology, 2026-12-01). The others start once it listens.
+    // The first worker alone, the others once it listens (so they do not all bundle and
+    // connect on the same two cores at once).
     const [firstMetricsPort, ...otherMetricsPorts] = options.metricsPorts;
     run('worker', { METRICS_PORT: String(firstMetricsPort) });
     if (!(await waitForPort(firstMetricsPort, 180_000))) throw new Error(`the first worker did not start (port ${firstMetricsPort})`);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { type Env, type RuntimeSecrets, whatsAppSettings } from './config';
-import { createDatabase, createStore, type Database, migrateToLatest } from './store';
+import { assertSchemaCurrent, createDatabase, createStore, type Database, migrateToLatest } from './store';
 import { startEmbeddedPostgres } from './db/embedded-postgres';
 import { createApp } from './http/app';
 import { createEventHub } from './http/event-stream';
@@ -70,7 +70,8 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
     }
     const db: Database = createDatabase(databaseUrl, env.DATABASE_POOL_MAX);
     stops.push(() => db.destroy());
-    await migrateToLatest(db);
+    // `npm start` migrates; roles worker and api refuse a schema that is behind (npm run migrate).
+    await (role === 'all' ? migrateToLatest(db) : assertSchemaCurrent(db));
     const store = createStore(db);
     const firstAdminCreated = await ensureFirstAdmin(store, secrets.adminPassword);
 
@@ -226,12 +227,14 @@ async function startWorkerProcess(options: {
   log: Logger;
 }): Promise<{ metricsUrl: string; stop(): Promise<void> }> {
   const metricsPort = await freePort();
-  const main = path.join(__dirname, 'main.ts');
+  // Compiled (dist/, `__filename` ends with .js): plain node on main.js; from source: tsx.
+  const compiled = __filename.endsWith('.js');
+  const main = path.join(__dirname, compiled ? 'main.js' : 'main.ts');
   let child: ChildProcess | null = null;
   let stopping = false;
   let exited: Promise<void> = Promise.resolve();
   const spawnWorker = () => {
-    const c = spawn(process.execPath, ['--import', 'tsx', main, 'worker'], {
+    const c = spawn(process.execPath, [...(compiled ? [] : ['--import', 'tsx']), main, 'worker'], {
       // This process's validated configuration (it may not come from process.env: tests),
       // pointed at the PostgreSQL and dev server this process started.
       env: {

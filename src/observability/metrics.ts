@@ -54,15 +54,41 @@ export function createMetrics(options: {
     help: 'Stored customer messages not yet handed to their workflows.',
     registers: [registry],
     async collect() {
-      const { pending, oldestCreatedAt } = await store.inboundRelay.backlog();
-      this.set(pending);
-      relayLag.set(oldestCreatedAt ? Math.max(0, (Date.now() - oldestCreatedAt.getTime()) / 1000) : 0);
+      this.set((await store.inboundRelay.backlog()).pending);
     },
   });
-  const relayLag = new Gauge({
+  // Its own read: prom-client collects every metric at once, so a value set by another
+  // metric's collect would be a scrape late.
+  new Gauge({
     name: 'inbox_autopilot_relay_lag_seconds',
     help: 'Age of the oldest customer message waiting for the relay (0 when none waits).',
     registers: [registry],
+    async collect() {
+      const { oldestCreatedAt } = await store.inboundRelay.backlog();
+      this.set(oldestCreatedAt ? Math.max(0, (Date.now() - oldestCreatedAt.getTime()) / 1000) : 0);
+    },
+  });
+  new Gauge({
+    name: 'inbox_autopilot_event_deliveries_pending',
+    help: 'Outbound events (SPEC §9) not yet delivered to their subscriber nor given up, per subscription.',
+    labelNames: ['subscription'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const p of await store.metrics.pendingEventDeliveries()) this.set({ subscription: p.subscriptionId }, p.pending);
+    },
+  });
+  new Gauge({
+    name: 'inbox_autopilot_event_delivery_lag_seconds',
+    help: 'Age of the oldest outbound event waiting for its subscriber, per subscription (absent when none waits).',
+    labelNames: ['subscription'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const p of await store.metrics.pendingEventDeliveries()) {
+        this.set({ subscription: p.subscriptionId }, Math.max(0, (Date.now() - p.oldestOccurredAt.getTime()) / 1000));
+      }
+    },
   });
   // Each gauge reads at its own collect: prom-client collects them in turn, one scrape each.
   new Gauge({

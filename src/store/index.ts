@@ -86,7 +86,7 @@ export function createStore(db: Database): Store {
 }
 
 /** Opening and migrating the database belongs to the same layer; src/service.ts does it once. */
-export { createDatabase, type Database, migrateToLatest } from '../db/knex';
+export { assertSchemaCurrent, createDatabase, type Database, migrateToLatest, pendingMigrations, SchemaBehindError } from '../db/knex';
 
 export type { AgentProfile, AgentStore, AgentWithLoad } from './agent-store';
 export type { AssignmentStore } from './assignment-store';
@@ -102,4 +102,4 @@ export { createSendSlotStore, type SendSlotStore } from './send-slot-store';
 export type { ServiceCondition, ServiceConditionStore } from './service-condition-store';
 export type { SettingsStore } from './settings-store';
 export type { WebhookEventStore } from './webhook-event-store';
-export type { AttemptOutcome, DeliveryLogEntry, DueDelivery, Subscription, SubscriptionInput, WebhookStore } from './webhook-store';
+export type { AttemptOutcome, AttemptRecord, DeliveryLogEntry, DueDelivery, Subscription, SubscriptionInput, WebhookStore } from './webhook-store';

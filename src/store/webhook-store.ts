@@ -79,10 +79,10 @@ export interface WebhookStore {
   /** Deletes the subscription with its deliveries and log; false when there was none. */
   remove(id: string): Promise<boolean>;
   target(id: string): Promise<DeliveryTarget | null>;
-  /** Heads of line due now (at most `limit`), and when the next not-yet-due head is due. */
+  /** Heads of line due now (at most `limit`); when none is, when the next one will be. */
   due(subscriptionId: string, limit: number): Promise<{ due: DueDelivery[]; nextDueAt: Date | null }>;
-  /** Logs one attempt and moves its delivery on, in one transaction. */
-  recordAttempt(subscriptionId: string, attempt: AttemptRecord): Promise<void>;
+  /** Logs a round's attempts and moves their deliveries on, in one transaction. */
+  recordAttempts(subscriptionId: string, attempts: AttemptRecord[]): Promise<void>;
   /** Turns the subscription off and drops its pending deliveries (a 410). */
   disable(subscriptionId: string, reason: string): Promise<void>;
   /** Attempts newest first; `beforeId` pages back. */
@@ -127,6 +127,15 @@ interface HeadRow {
   type: OutboundEventType;
   occurred_at: Date;
   data: Record<string, unknown>;
+}
+
+function toDue(r: HeadRow): DueDelivery {
+  return {
+    deliveryId: String(r.id),
+    event: { id: r.event_id, type: r.type, occurredAt: r.occurred_at, data: r.data },
+    attempts: r.attempts,
+    firstAttemptAt: r.first_attempt_at,
+  };
 }
 
 const SUBSCRIPTION_COLUMNS = ['id', 'url', 'event_types', 'phone_number_ids', 'enabled', 'disabled_reason', 'created_at', 'updated_at'];
@@ -189,6 +198,8 @@ export function createWebhookStore(db: Database): WebhookStore {
          ORDER BY h.id LIMIT ?`,
         [subscriptionId, limit],
       );
+      if (rows.length > 0) return { due: rows.map(toDue), nextDueAt: null };
+      // Nothing due: when the next retry is (the caller sleeps until then).
       const next = await db.raw<{ rows: { next: Date | null }[] }>(
         `SELECT min(next_attempt_at) AS next FROM (
            SELECT DISTINCT ON (ordering_key) next_attempt_at FROM webhook_deliveries
@@ -196,40 +207,47 @@ export function createWebhookStore(db: Database): WebhookStore {
          ) heads WHERE next_attempt_at > clock_timestamp()`,
         [subscriptionId],
       );
-      return {
-        due: rows.map((r) => ({
-          deliveryId: String(r.id),
-          event: { id: r.event_id, type: r.type, occurredAt: r.occurred_at, data: r.data },
-          attempts: r.attempts,
-          firstAttemptAt: r.first_attempt_at,
-        })),
-        nextDueAt: next.rows[0]?.next ?? null,
-      };
+      return { due: [], nextDueAt: next.rows[0]?.next ?? null };
     },
 
-    async recordAttempt(subscriptionId, a) {
+    async recordAttempts(subscriptionId, attempts) {
+      if (attempts.length === 0) return;
+      // The subscription may have been deleted while the attempts were in flight: nothing to record.
+      if (!(await db('webhook_subscriptions').where({ id: subscriptionId }).first('id'))) return;
       await db.transaction(async (trx) => {
-        await trx('webhook_delivery_attempts').insert({
-          subscription_id: subscriptionId,
-          delivery_id: a.deliveryId,
-          event_id: a.eventId,
-          event_type: a.eventType,
-          attempt: a.attempt,
-          http_status: a.httpStatus,
-          error: a.error,
-          latency_ms: a.latencyMs,
-          outcome: a.outcome,
-        });
-        const finished = a.outcome !== 'retry';
-        await trx('webhook_deliveries')
-          .where({ id: a.deliveryId, status: 'pending' })
-          .update({
-            attempts: a.attempt,
-            first_attempt_at: trx.raw('COALESCE(first_attempt_at, ?)', [a.startedAt]),
-            status: a.outcome === 'retry' ? 'pending' : a.outcome === 'gone' ? 'dropped' : a.outcome,
-            ...(a.nextAttemptAt && { next_attempt_at: a.nextAttemptAt }),
-            ...(finished && { finished_at: trx.raw('clock_timestamp()') }),
-          });
+        await trx('webhook_delivery_attempts').insert(
+          attempts.map((a) => ({
+            subscription_id: subscriptionId,
+            delivery_id: a.deliveryId,
+            event_id: a.eventId,
+            event_type: a.eventType,
+            attempt: a.attempt,
+            http_status: a.httpStatus,
+            error: a.error,
+            latency_ms: a.latencyMs,
+            outcome: a.outcome,
+          })),
+        );
+        // One statement for the round: each delivery moves on (retry: its next time; otherwise finished).
+        const values = attempts.map(() => '(?::bigint, ?::int, ?::text, ?::timestamptz, ?::timestamptz)').join(', ');
+        const bindings = attempts.flatMap((a) => [
+          a.deliveryId,
+          a.attempt,
+          a.outcome === 'retry' ? 'pending' : a.outcome === 'gone' ? 'dropped' : a.outcome,
+          a.nextAttemptAt ?? null,
+          a.startedAt,
+        ]);
+        await trx.raw(
+          `UPDATE webhook_deliveries d SET
+             attempts = v.attempts,
+             status = v.status,
+             first_attempt_at = COALESCE(d.first_attempt_at, v.started_at),
+             next_attempt_at = COALESCE(v.next_attempt_at, d.next_attempt_at),
+             finished_at = CASE WHEN v.status = 'pending' THEN NULL ELSE clock_timestamp() END
+           FROM (VALUES ${values}) AS v(id, attempts, status, next_attempt_at, started_at)
+           WHERE d.id = v.id AND d.status = 'pending'`,
+          bindings,
+        );
       });
     },
 

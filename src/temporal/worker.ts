@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { ActivityLogContext } from './activity-log-context';
@@ -14,12 +16,31 @@ export interface WorkerSettings {
   maxCachedWorkflows?: number;
 }
 
+/**
+ * The workflow bundle `npm run build` writes beside the compiled code (dist/workflow-bundle.js,
+ * src/build/build.ts). Compiled code uses it, so a worker starts without bundling; from
+ * source (tsx) there is none and the workflows are bundled at start, as in development.
+ */
+export const PREBUILT_WORKFLOW_BUNDLE = path.resolve(__dirname, '..', '..', 'workflow-bundle.js');
+
+/** The workflow code a worker loads: given (tests), the prebuilt bundle (compiled), or the sources. */
+export function workflowCodeOption(given?: WorkerOptions['workflowBundle']): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  if (given) return { workflowBundle: given };
+  if (__filename.endsWith('.js') && existsSync(PREBUILT_WORKFLOW_BUNDLE)) return { workflowBundle: { codePath: PREBUILT_WORKFLOW_BUNDLE } };
+  return { workflowsPath: require.resolve('../../workflows') };
+}
+
 export async function createWorker(settings: WorkerSettings): Promise<Worker> {
+  const workflowCode = workflowCodeOption(settings.workflowBundle);
+  if (workflowCode.workflowsPath) settings.deps.log.info({ workflowsPath: workflowCode.workflowsPath }, 'workflow code: bundling from source');
+  else if (workflowCode.workflowBundle && 'codePath' in workflowCode.workflowBundle) {
+    settings.deps.log.info({ workflowBundle: workflowCode.workflowBundle.codePath }, 'workflow code: prebuilt bundle');
+  }
   return Worker.create({
     connection: settings.connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
-    ...(settings.workflowBundle ? { workflowBundle: settings.workflowBundle } : { workflowsPath: require.resolve('../../workflows') }),
+    ...workflowCode,
     activities: createActivities(settings.deps),
     interceptors: {
       activity: [(context) => ({ inbound: new ActivityLogContext(context) }), (context) => ({ inbound: new HeartbeatWhileRunning(context) })],

@@ -6,9 +6,15 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-const ROOT = path.resolve(__dirname, '..', '..');
+/**
+ * Compiled (dist/src/web/build.js, `npm run build`): the web app was built beside the code,
+ * into dist/web, and there are no sources to build it from. From source: the checkout's
+ * web/ is built into dist/web.
+ */
+const COMPILED = __filename.endsWith('.js');
+const ROOT = path.resolve(__dirname, '..', '..'); // the checkout; dist/ when compiled
 export const WEB_SOURCE_DIR = path.join(ROOT, 'web');
-export const WEB_DIST_DIR = path.join(ROOT, 'dist', 'web');
+export const WEB_DIST_DIR = COMPILED ? path.join(ROOT, 'web') : path.join(ROOT, 'dist', 'web');
 
 function newestMtime(dir: string): number {
   let newest = 0;
@@ -22,8 +28,9 @@ function newestMtime(dir: string): number {
 
 /** Why the web app needs building, or null when dist/web is up to date (or there is no source). */
 export function webBuildReason(): string | null {
-  if (!existsSync(WEB_SOURCE_DIR)) return null;
   const index = path.join(WEB_DIST_DIR, 'index.html');
+  if (COMPILED) return existsSync(index) ? null : 'not built yet';
+  if (!existsSync(WEB_SOURCE_DIR)) return null;
   if (!existsSync(index)) return 'not built yet';
   const built = statSync(index).mtimeMs;
   const sources = Math.max(newestMtime(WEB_SOURCE_DIR), statSync(path.join(ROOT, 'package-lock.json')).mtimeMs);
@@ -45,7 +52,7 @@ export function buildWebApp(out: NodeJS.WritableStream = process.stdout): Promis
 /** Builds the web app if needed; returns whether it built. */
 export async function ensureWebAppBuilt(out: NodeJS.WritableStream = process.stdout): Promise<boolean> {
   const reason = webBuildReason();
-  if (reason === null) return false;
+  if (reason === null || COMPILED) return false;
   const started = Date.now();
   out.write(`Building the web app (${reason})…\n`);
   await buildWebApp(out);

@@ -2,7 +2,7 @@
  * The few Cloud API calls we make, with Meta's errors classified by Graph `error.code`
  * (SPEC §5): Meta says to branch on the code, never on HTTP status or titles.
  */
-import type { WhatsAppSettings } from '../config';
+import { envSchema, REQUEST_TIMEOUT_RANGE, type WhatsAppSettings } from '../config';
 
 export type GraphErrorClass = 'rate_limited' | 'transient' | 'final';
 
@@ -61,28 +61,25 @@ export interface GraphClient {
  */
 export const GRAPH_REQUEST_TIMEOUT_MS = 15_000;
 
-/** `WHATSAPP_REQUEST_TIMEOUT_MS` overrides the time-out (README, "Configuration"). */
+/** `WHATSAPP_REQUEST_TIMEOUT_MS` overrides the time-out (src/config.ts, docs/CONFIGURATION.md). */
 const TIMEOUT_VARIABLE = 'WHATSAPP_REQUEST_TIMEOUT_MS';
 
 export interface GraphClientOptions {
-  /** Default: WHATSAPP_REQUEST_TIMEOUT_MS, else GRAPH_REQUEST_TIMEOUT_MS. */
+  /** Default: the settings' requestTimeoutMs, else WHATSAPP_REQUEST_TIMEOUT_MS of process.env, else GRAPH_REQUEST_TIMEOUT_MS. */
   timeoutMs?: number;
 }
 
 /** The time-out from the environment; a value that is not a whole number of ms from 100 to 55 000 stops the start, naming the variable. */
 export function graphRequestTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env[TIMEOUT_VARIABLE]?.trim();
-  if (!raw) return GRAPH_REQUEST_TIMEOUT_MS;
-  const value = Number(raw);
-  // The send activity's start-to-close timeout is 60 s, and pacing may take a few of them.
-  if (!Number.isInteger(value) || value < 100 || value > 55_000) {
-    throw new Error(`${TIMEOUT_VARIABLE}: must be a whole number of milliseconds from 100 to 55000 (got "${raw}")`);
-  }
-  return value;
+  // Validated by the configuration schema (the send activity's start-to-close timeout is
+  // 60 s, and pacing may take a few of them).
+  const parsed = envSchema.shape[TIMEOUT_VARIABLE].safeParse(env[TIMEOUT_VARIABLE]);
+  if (!parsed.success) throw new Error(`${TIMEOUT_VARIABLE}: ${REQUEST_TIMEOUT_RANGE} (got "${env[TIMEOUT_VARIABLE]?.trim()}")`);
+  return parsed.data ?? GRAPH_REQUEST_TIMEOUT_MS;
 }
 
 export function createGraphClient(settings: WhatsAppSettings, fetchImpl: typeof fetch = fetch, options: GraphClientOptions = {}): GraphClient {
-  const timeoutMs = options.timeoutMs ?? graphRequestTimeoutFromEnv();
+  const timeoutMs = options.timeoutMs ?? settings.requestTimeoutMs ?? graphRequestTimeoutFromEnv();
   const url = (path: string) => `${settings.apiBaseUrl}/${settings.apiVersion}/${path}`;
 
   async function post(path: string, body: unknown): Promise<Record<string, unknown>> {

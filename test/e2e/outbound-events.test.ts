@@ -235,6 +235,38 @@ describe('outbound events (SPEC §9) against the running service', function () {
     );
   });
 
+  it('when one subscriber hangs, then another gets the same events at once, and the hung attempt times out after 10 s and is retried', async () => {
+    receiver.respond('/hang', () => new Promise((resolve) => setTimeout(() => resolve(200), 15_000)));
+    await subscribe('hang', { url: `${receiver.url}/hang`, events: ['agent.status'] });
+    await subscribe('fast', { url: `${receiver.url}/fast`, events: ['agent.status'] });
+    const started = Date.now();
+    await s.api('PUT', '/agents/ev-hang', { name: 'Hang', receptionLimit: 1, status: 'offline' });
+    await s.api('PUT', '/agents/ev-hang/status', { status: 'online' });
+    await eventually(async () => receiver.at('/fast').length >= 2, 5_000, 'both events at the fast subscriber');
+    assert.ok(Date.now() - started < 5_000, 'not held up by the hung subscriber');
+    assert.equal(receiver.at('/hang').length, 1, 'the second event waits behind the first (in order)');
+    const metrics = await (await fetch(`${s.baseUrl}/metrics`)).text();
+    assert.match(metrics, /^inbox_autopilot_event_deliveries_pending\{subscription="hang"\} 2$/m);
+    assert.match(metrics, /^inbox_autopilot_event_delivery_lag_seconds\{subscription="hang"\} \d/m);
+    assert.doesNotMatch(metrics, /event_deliveries_pending\{subscription="fast"\}/);
+    const log = await eventually(
+      async () => {
+        const l = await s.api('GET', '/webhooks/hang/deliveries');
+        return l.body.deliveries.length >= 1 ? l.body.deliveries : undefined;
+      },
+      20_000,
+      'the hung attempt logged',
+    );
+    assert.equal(log[0].status, null);
+    assert.match(log[0].error, /no answer within 10 s/);
+    assert.equal(log[0].outcome, 'retry');
+    assert.ok(log[0].latencyMs >= 9_900 && log[0].latencyMs < 12_000, `latency ${log[0].latencyMs}`);
+    await eventually(async () => receiver.at('/hang').length >= 2, 5_000, 'retried');
+    assert.equal(receiver.at('/hang')[1].event.id, receiver.at('/hang')[0].event.id, 'the same event again, before the next one');
+    await s.api('DELETE', '/webhooks/hang');
+    await s.api('DELETE', '/webhooks/fast');
+  });
+
   it('when the subscriber answers 410, then the subscription is disabled and gets nothing more', async () => {
     receiver.respond('/gone', () => 410);
     await subscribe('gone', { url: `${receiver.url}/gone`, events: ['agent.status'] });

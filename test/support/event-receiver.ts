@@ -17,7 +17,7 @@ export interface ReceivedDelivery {
 }
 
 /** What the receiver answers a delivery: a status, chosen from what it has seen so far. */
-export type Responder = (delivery: Omit<ReceivedDelivery, 'answeredWith'>, earlierOfSameEvent: number) => number;
+export type Responder = (delivery: Omit<ReceivedDelivery, 'answeredWith'>, earlierOfSameEvent: number) => number | Promise<number>;
 
 export class EventReceiver {
   readonly deliveries: ReceivedDelivery[] = [];
@@ -70,8 +70,10 @@ export class EventReceiver {
       },
     };
     const earlier = this.deliveries.filter((d) => d.path === path && d.event.id === delivery.event.id).length;
-    const status = (this.responders.get(path) ?? (() => 200))(delivery, earlier);
-    this.deliveries.push({ ...delivery, answeredWith: status });
-    return status;
+    // Recorded on arrival (a responder may take its time, e.g. a subscriber that hangs).
+    const entry: ReceivedDelivery = { ...delivery, answeredWith: 0 };
+    this.deliveries.push(entry);
+    entry.answeredWith = await (this.responders.get(path) ?? (() => 200))(delivery, earlier);
+    return entry.answeredWith;
   }
 }
