@@ -2,8 +2,9 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { isWithinServiceWindow, OUTSIDE_SERVICE_WINDOW } from '../workflows/rules/vocabulary';
 import { GraphApiError } from '../src/whatsapp/graph-client';
 import { recordCondition } from '../src/health/service-conditions';
+import { isDatabaseUnavailable } from '../src/health/dependency-errors';
 import type { OutboundIntent, OutboundOutcome } from '../src/store';
-import { isTemplate, validateReplyContent } from '../src/whatsapp/message-content';
+import { fillQueuePlaceholders, hasQueuePlaceholders, isTemplate, validateReplyContent } from '../src/whatsapp/message-content';
 import type { ActivityDeps } from './deps';
 
 /** A message the workflow means to send: the stored intent plus what the R11 check needs. */
@@ -19,6 +20,22 @@ export type OutboundMessageStatus = 'recorded' | 'accepted' | 'skipped' | 'faile
 export interface OutboundMessageResult {
   messageId: string | null;
   status: OutboundMessageStatus;
+}
+
+/**
+ * A write after a send retried while PostgreSQL is unreachable, up to 30 s (within the
+ * `whatsapp` profile's 60 s; the activity heartbeats meanwhile).
+ */
+async function untilRecorded(write: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!isDatabaseUnavailable(error) || Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }
 
 /** Meta's advice for the pair rate limit (131056): wait 4^X seconds before retry X. */
@@ -41,12 +58,25 @@ export function createMessagingActivities({ store, graph, pacer, log, metrics }:
     return store.messages.recordOutboundIntent(request);
   }
 
+  /**
+   * R15: a queue message's {{position}} and {{ahead}}, as the queue stands now. A retried
+   * attempt fills them again before finding its row: the row keeps what it first recorded,
+   * and only a send that never reached Meta can go out with newer figures.
+   */
+  async function withQueuePosition(request: OutboundMessageRequest): Promise<OutboundMessageRequest> {
+    if (request.automation !== 'queue_reply' || !request.conversationId || !hasQueuePlaceholders(request.message)) return request;
+    // No longer queued (served meanwhile): first in line is the truest thing left to say.
+    const queue = (await store.conversations.queuePosition(request.conversationId)) ?? { position: 1, ahead: 0 };
+    return { ...request, message: fillQueuePlaceholders(request.message, queue) };
+  }
+
   async function finish(id: string, outcome: OutboundOutcome): Promise<void> {
     await store.messages.finishOutbound(id, outcome);
   }
 
   return {
-    async sendMessage(request: OutboundMessageRequest): Promise<OutboundMessageResult> {
+    async sendMessage(original: OutboundMessageRequest): Promise<OutboundMessageResult> {
+      const request = await withQueuePosition(original);
       const row = await recordIntent(request);
       if (!row) return counted(request, { messageId: null, status: 'duplicate' });
       if (row.status !== 'pending') return counted(request, { messageId: row.id, status: row.status as OutboundMessageStatus });
@@ -89,7 +119,9 @@ export function createMessagingActivities({ store, graph, pacer, log, metrics }:
           { waId: contact?.waId ?? null, userId: contact?.userId ?? null },
           request.message,
         );
-        await finish(row.id, { status: 'accepted', wamid });
+        // Meta has the message now: its outcome must be recorded, or a retry of this activity
+        // would send it a second time. PostgreSQL restarting meanwhile is waited for.
+        await untilRecorded(() => finish(row.id, { status: 'accepted', wamid }));
         await store.webhookEvents.applyRecordedStatuses(row.id, wamid);
         await recordCondition(store.serviceConditions, 'whatsapp_token', 'ok');
         return counted(request, { messageId: row.id, status: 'accepted' });

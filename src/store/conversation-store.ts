@@ -70,6 +70,8 @@ export interface ConversationStore {
   listForContact(contactId: string): Promise<Conversation[]>;
   /** The number's queue, first in line first. */
   queue(phoneNumberId: string): Promise<Conversation[]>;
+  /** Where a queued conversation stands in its number's queue now (R15); null when it is not queued. */
+  queuePosition(conversationId: string): Promise<{ position: number; ahead: number } | null>;
   /** Idempotent: opening the same id again changes nothing. */
   open(conversation: NewConversation): Promise<void>;
   /** Files the customer's messages under the conversation and moves its service window. */
@@ -212,6 +214,19 @@ export function createConversationStore(db: Database): ConversationStore {
         .where({ 'c.phone_number_id': phoneNumberId, 'c.status': 'queued' })
         .orderBy(QUEUE_ORDER.map((o) => ({ column: `c.${o.column}` })));
       return rows.map(toConversation);
+    },
+
+    async queuePosition(conversationId) {
+      // Ahead: queued on the same number before it, in QUEUE_ORDER (queued_at, then id).
+      const { rows } = await db.raw<{ rows: { ahead: number }[] }>(
+        `SELECT count(o.id)::int AS ahead FROM conversations c
+         LEFT JOIN conversations o ON o.phone_number_id = c.phone_number_id AND o.status = 'queued'
+           AND (o.queued_at, o.id) < (c.queued_at, c.id)
+         WHERE c.id = ? AND c.status = 'queued'
+         GROUP BY c.id`,
+        [conversationId],
+      );
+      return rows.length ? { position: rows[0].ahead + 1, ahead: rows[0].ahead } : null;
     },
 
     async open(conversation) {

@@ -575,3 +575,27 @@ export function describeMessageContent(content: ReplyContent, maxLength = 160): 
 function withLabel(label: string, text: string | undefined): string {
   return text === undefined || text.trim() === '' ? label : `${label} ${text}`;
 }
+
+/** R15: the placeholders a queue message may contain, filled at the moment of sending. */
+export const QUEUE_PLACEHOLDERS = ['{{position}}', '{{ahead}}'] as const;
+
+/** Whether any text the customer reads in `content` holds a queue placeholder. */
+export function hasQueuePlaceholders(content: unknown): boolean {
+  const json = JSON.stringify(content);
+  return QUEUE_PLACEHOLDERS.some((p) => json.includes(p));
+}
+
+/**
+ * The content with `{{position}}` (1-based) and `{{ahead}}` (people ahead) filled in every
+ * string it holds (text body, caption, interactive header/body/footer…). Ids and URLs do
+ * not contain braces, so only the words meant for the customer change.
+ */
+export function fillQueuePlaceholders<T>(content: T, queue: { position: number; ahead: number }): T {
+  const fill = (value: unknown): unknown => {
+    if (typeof value === 'string') return value.replaceAll('{{position}}', String(queue.position)).replaceAll('{{ahead}}', String(queue.ahead));
+    if (Array.isArray(value)) return value.map(fill);
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v)]));
+    return value;
+  };
+  return fill(content) as T;
+}

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { z } from 'zod';
 import {
   describeMessageContent,
+  fillQueuePlaceholders,
+  hasQueuePlaceholders,
   iceBreakerPromptsSchema,
   messageContentSchema,
   validateMessageContent,
@@ -636,6 +638,32 @@ describe('message content validator', () => {
       assert.equal(describeMessageContent(expectOk(text('line one\n\n  line two'))), 'line one line two');
       const preview = describeMessageContent(expectOk(text(s(300, '😀'))), 10);
       assert.equal(preview, `${s(9, '😀')}…`);
+    });
+  });
+
+  describe('R15 queue placeholders', () => {
+    it('when a queue message holds {{position}} and {{ahead}}, then every text the customer reads is filled and ids are left alone', () => {
+      const message = {
+        type: 'interactive',
+        interactive: {
+          type: 'button',
+          header: { type: 'text', text: 'Place {{position}}' },
+          body: { text: 'You are number {{position}}; {{ahead}} ahead. {{position}}!' },
+          action: { buttons: [{ type: 'reply', reply: { id: 'wait', title: 'I will wait' } }] },
+        },
+      };
+      assert.equal(hasQueuePlaceholders(message), true);
+      const filled = fillQueuePlaceholders(message, { position: 3, ahead: 2 });
+      assert.equal(filled.interactive.header.text, 'Place 3');
+      assert.equal(filled.interactive.body.text, 'You are number 3; 2 ahead. 3!');
+      assert.deepEqual(filled.interactive.action, message.interactive.action);
+      assert.equal(message.interactive.body.text.includes('{{position}}'), true, 'the original is not changed');
+    });
+
+    it('when a message has no placeholder, then it is left as it is', () => {
+      const message = { type: 'image', image: { link: 'https://example.com/a.png', caption: 'position: {{positions}}' } };
+      assert.equal(hasQueuePlaceholders(message), false);
+      assert.deepEqual(fillQueuePlaceholders(message, { position: 1, ahead: 0 }), message);
     });
   });
 });

@@ -151,4 +151,44 @@ describe('R3/R6 routing, queue and claims (time-skipping server)', () => {
       );
     });
   });
+
+  it('when queue messages hold {{position}} and {{ahead}} (R15), then each queued customer is told their place at the moment of sending', async () => {
+    const number = '106540352277701';
+    await h.db('agents').update({ status: 'offline' });
+    await h.db('agents').insert({ id: 'pos-agent', name: 'Pos', reception_limit: 1, status: 'online', phone_number_ids: [number] });
+    await h.saveSettings(
+      { queueReply: { enabled: true, message: { type: 'text', text: { body: 'You are number {{position}} in line ({{ahead}} ahead of you).' } } } },
+      number,
+    );
+    await h.run(async () => {
+      await h.customerSays('US.POS0', 'first', { phoneNumberId: number });
+      await eventually(() => h.db('conversations').where({ phone_number_id: number, status: 'assigned' }).first(), 10_000, 'first assigned');
+      const texts: string[] = [];
+      for (const key of ['US.POS1', 'US.POS2', 'US.POS3']) {
+        await h.customerSays(key, 'anyone?', { phoneNumberId: number });
+        const reply = await eventually<{ content: { text: { body: string } } }>(
+          () =>
+            h
+              .db('messages as m')
+              .join('contacts as c', 'c.id', 'm.contact_id')
+              .where({ 'c.identity_key': key, 'm.automation': 'queue_reply', 'm.status': 'accepted' })
+              .first('m.content'),
+          10_000,
+          `queue reply to ${key}`,
+        );
+        texts.push(reply.content.text.body);
+      }
+      assert.deepEqual(texts, [
+        'You are number 1 in line (0 ahead of you).',
+        'You are number 2 in line (1 ahead of you).',
+        'You are number 3 in line (2 ahead of you).',
+      ]);
+      const sent = h.graph.messageRequests().filter((r) => String(r.body.recipient ?? '').startsWith('US.POS'));
+      assert.deepEqual(
+        sent.map((r) => (r.body.text as { body: string }).body),
+        texts,
+        'what Meta got is what was recorded',
+      );
+    });
+  });
 });
