@@ -13,6 +13,7 @@ const AgentsPage = lazy(() => import('./pages/Agents').then((m) => ({ default: m
 const SatisfactionPage = lazy(() => import('./pages/Satisfaction').then((m) => ({ default: m.SatisfactionPage })));
 const NumbersPage = lazy(() => import('./pages/Numbers').then((m) => ({ default: m.NumbersPage })));
 const ApiKeysPage = lazy(() => import('./pages/ApiKeys').then((m) => ({ default: m.ApiKeysPage })));
+const WebhooksPage = lazy(() => import('./pages/Webhooks').then((m) => ({ default: m.WebhooksPage })));
 
 interface SessionState {
   principal: Principal;
@@ -79,11 +80,15 @@ export function App() {
   );
 }
 
+const WEBHOOKS_PATH = '/webhook-subscriptions';
+
 const NAV = [
   { to: '/inbox', label: 'Inbox', admin: false },
   { to: '/numbers', label: 'Numbers & settings', admin: true },
   { to: '/agents', label: 'Agents', admin: true },
   { to: '/satisfaction', label: 'Satisfaction', admin: false },
+  // Not /webhooks: that prefix is the server's (Meta's /webhooks/whatsapp), never a client route.
+  { to: WEBHOOKS_PATH, label: 'Webhooks', admin: true },
   { to: '/api-keys', label: 'API keys', admin: true },
 ];
 
@@ -105,6 +110,7 @@ function Shell() {
   else if (pathname === '/agents') page = isAdmin ? <AgentsPage /> : <Forbidden />;
   else if (pathname === '/satisfaction') page = <SatisfactionPage />;
   else if (pathname === '/api-keys') page = isAdmin ? <ApiKeysPage /> : <Forbidden />;
+  else if (pathname === WEBHOOKS_PATH) page = isAdmin ? <WebhooksPage /> : <Forbidden />;
   else page = <NotFound />;
 
   return (

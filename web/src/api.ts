@@ -117,6 +117,33 @@ export interface CsatReport {
   answers: CsatAnswer[];
 }
 
+/** An outbound event subscription (SPEC §9, GET /api/webhooks); its secret is never returned. */
+export interface Webhook {
+  id: string;
+  url: string;
+  events: string[];
+  phoneNumberIds: string[] | null;
+  enabled: boolean;
+  disabledReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type DeliveryOutcome = 'delivered' | 'retry' | 'failed' | 'gone';
+
+/** One attempt in a subscription's delivery log (GET /api/webhooks/{id}/deliveries). */
+export interface Delivery {
+  id: string;
+  eventId: string;
+  type: string;
+  attempt: number;
+  status: number | null;
+  error: string | null;
+  latencyMs: number;
+  outcome: DeliveryOutcome;
+  at: string;
+}
+
 const KEY_STORAGE = 'inbox-autopilot.api-key';
 
 export function apiKey(): string | null {
