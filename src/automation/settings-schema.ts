@@ -28,7 +28,16 @@ export const automationSettingsInputSchema = z.strictObject({
   unassignedReply: z
     .strictObject({ enabled: z.boolean().optional(), delaySeconds: int(0, 600, 'seconds').optional(), message: messageContentSchema.optional() })
     .optional(),
-  queueReply: z.strictObject({ enabled: z.boolean().optional(), message: messageContentSchema.optional() }).optional(),
+  queueReply: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      message: messageContentSchema.optional(),
+      // R15: every P minutes (5–60) while queued, only when the place has improved.
+      positionUpdates: z
+        .strictObject({ enabled: z.boolean().optional(), everyMinutes: int(5, 60, 'minutes').optional(), message: messageContentSchema.optional() })
+        .optional(),
+    })
+    .optional(),
   reminder: z
     .strictObject({ enabled: z.boolean().optional(), waitMinutes: int(1, 24 * 60, 'minutes').optional(), message: messageContentSchema.optional() })
     .optional(),

@@ -394,6 +394,33 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'queue-position-updates',
+    covers: 'R15: queue message with {{position}}; updates every P looked at, sent only when the place improved; in flight, still queued',
+    async run(c) {
+      await c.configure({
+        queueReply: {
+          enabled: true,
+          message: text('You are number {{position}} in the queue.'),
+          positionUpdates: { enabled: true, everyMinutes: 5, message: text('You are now number {{position}} ({{ahead}} ahead).') },
+        },
+      });
+      const { first, second } = await oneAssignedOneQueued(c);
+      await c.k.customerSays(contact('third'), PN, 'Is anyone there?');
+      const third = await c.k.conversationIn(contact('third'), PN, 'queued');
+      await c.k.settle(third);
+      const queuedAt = (await c.k.state(third))!.queuedAt!;
+      await c.k.advanceTo(third, queuedAt + 5 * MINUTE);
+      assert.deepEqual(await c.k.outbound(third, 'queue_position'), [], 'not improved: nothing sent');
+      await c.k.agentReplies(first, 'alice', 'All done!');
+      await c.k.close(first, 'alice');
+      await c.k.conversationIn(contact('second'), PN, 'assigned');
+      await c.k.advanceTo(third, queuedAt + 10 * MINUTE);
+      assert.equal((await c.k.waitForAutomation(third, 'queue_position'))[0].status, 'accepted');
+      await c.k.settle(second);
+      await c.recordConversation(third, 'third-queued-moved-up');
+    },
+  },
+  {
     name: 'event-delivery',
     covers: "SPEC §9: a subscription delivers a conversation's events in order, is woken by a signal for more, and waits for its next look",
     async run(c) {

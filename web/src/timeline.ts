@@ -7,6 +7,7 @@ import { type TimelineEntry, formatTime } from './api';
 const RULE_NAMES: Record<string, string> = {
   unassigned_reply: 'Unassigned reply',
   queue_reply: 'Queue message',
+  queue_position: 'Queue position update',
   reminder: 'Reminder',
   auto_close: 'Auto-close',
   bot_timeout: 'Bot inactivity close',

@@ -260,16 +260,23 @@ export class Conversation {
           await this.announce([...mine, ...outcome.othersAssigned]);
           break;
         }
-        case 'send_automation':
-          await whatsapp.sendMessage({
+        case 'send_automation': {
+          const sent = await whatsapp.sendMessage({
             ...outbound,
             author: 'automation',
             automation: command.automation,
             agentId: s.agentId,
             message: command.message,
             dueAt: this.tickDeadlines?.get(command.automation),
+            ...(command.onlyIfQueuePositionBelow !== undefined && { onlyIfQueuePositionBelow: command.onlyIfQueuePositionBelow }),
           });
+          // R15: the place the customer was told (or found unchanged), for the next position update.
+          if (sent.queuePosition !== undefined) {
+            const told = sent.status === 'accepted' || sent.status === 'recorded';
+            await this.apply({ type: 'queue_position_known', position: sent.queuePosition, told });
+          }
           break;
+        }
         case 'skip':
           await database.recordSkippedMessage({
             ...outbound,

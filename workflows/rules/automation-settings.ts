@@ -13,7 +13,16 @@ export interface AutomationSettings {
   welcome: { enabled: boolean; message: OutboundMessageContent };
   iceBreakers: { enabled: boolean; prompts: string[] };
   unassignedReply: { enabled: boolean; delaySeconds: number; message: OutboundMessageContent };
-  queueReply: { enabled: boolean; message: OutboundMessageContent };
+  /**
+   * R5, and R15: `{{position}}` and `{{ahead}}` in either message are filled when it is sent;
+   * `positionUpdates` tells a queued customer their better place at most once every P minutes.
+   * Settings stored before R15 lack `positionUpdates` (read as off).
+   */
+  queueReply: {
+    enabled: boolean;
+    message: OutboundMessageContent;
+    positionUpdates?: { enabled: boolean; everyMinutes: number; message: OutboundMessageContent };
+  };
   reminder: { enabled: boolean; waitMinutes: number; message: OutboundMessageContent };
   autoClose: { enabled: boolean; afterMinutes: number };
   /**
@@ -42,6 +51,7 @@ export const DEFAULT_AUTOMATION_SETTINGS: AutomationSettings = {
   queueReply: {
     enabled: true,
     message: text('Thanks for your message! All our agents are busy; you are in the queue and will be served shortly.'),
+    positionUpdates: { enabled: false, everyMinutes: 15, message: text('Thanks for waiting! You are now number {{position}} in the queue.') },
   },
   reminder: {
     enabled: false,
@@ -61,5 +71,11 @@ export function withDefaults(
   for (const key of Object.keys(DEFAULT_AUTOMATION_SETTINGS) as (keyof AutomationSettings)[]) {
     merged[key] = { ...DEFAULT_AUTOMATION_SETTINGS[key], ...(p[key] ?? {}) };
   }
+  // The one nested block: its omitted fields take their defaults too.
+  const queueReply = merged.queueReply as AutomationSettings['queueReply'];
+  merged.queueReply = {
+    ...queueReply,
+    positionUpdates: { ...DEFAULT_AUTOMATION_SETTINGS.queueReply.positionUpdates!, ...(p.queueReply?.positionUpdates ?? {}) },
+  };
   return merged as unknown as AutomationSettings;
 }

@@ -55,6 +55,14 @@ export interface ConversationState {
   botActiveAt: number | null;
   closeReason: CloseReason | null;
   seenMessageIds: string[];
+  /**
+   * R15, while queued: when it entered the queue, when its place was last looked at for a
+   * position update, and the place the customer was last told (or had at entry). Absent
+   * in states from before R15: read as null.
+   */
+  queuedAt?: number | null;
+  positionCheckedAt?: number | null;
+  toldPosition?: number | null;
 }
 
 export type ConversationEvent =
@@ -77,11 +85,19 @@ export type ConversationEvent =
   | { type: 'bot_complete' }
   | { type: 'close'; by: 'agent' | 'admin'; agentId: string | null }
   | { type: 'settings_changed'; settings: AutomationSettings }
+  /** R15: the place in the queue a queue message was sent with (or found, for an update). */
+  | { type: 'queue_position_known'; position: number; told: boolean }
   | { type: 'tick' };
 
 export type ConversationCommand =
   | { type: 'route'; mode: RoutingMode }
-  | { type: 'send_automation'; automation: Automation; message: OutboundMessageContent }
+  | {
+      type: 'send_automation';
+      automation: Automation;
+      message: OutboundMessageContent;
+      /** R15: send only if the customer's place in the queue is now better than this one. */
+      onlyIfQueuePositionBelow?: number;
+    }
   | { type: 'send_reply'; author: 'agent' | 'bot'; agentId: string | null; message: OutboundMessageContent; requestId: string }
   /** R11: a message that would leave the 24-hour window is recorded, not sent. */
   | { type: 'skip'; automation: Automation; message: OutboundMessageContent; reason: string }
@@ -258,6 +274,9 @@ export function step(state: ConversationState, event: ConversationEvent, now: nu
       return close(state, event.by, now);
     case 'settings_changed':
       return onSettingsChanged(state, event.settings);
+    case 'queue_position_known':
+      if (state.status !== 'queued' || (!event.told && state.toldPosition != null)) return { state, commands: [] };
+      return { state: { ...state, toldPosition: event.position }, commands: [] };
     case 'tick':
       return onTick(state, now);
   }
@@ -292,6 +311,9 @@ function enter(state: ConversationState, status: ConversationStatus, agentId: st
     unassignedReplyOwedSince: null,
     assignedAt: status === 'assigned' ? now : null,
     botActiveAt: status === 'bot' ? now : null,
+    queuedAt: status === 'queued' ? now : null,
+    positionCheckedAt: null,
+    toldPosition: null,
   };
   const commands: ConversationCommand[] = [];
   if (status === 'unassigned') {
@@ -354,12 +376,21 @@ function onTick(state: ConversationState, now: number): StepResult {
         const closed = close(next, 'bot_timeout', dueAt);
         return { state: closed.state, commands: [...commands, ...closed.commands] };
       }
+      case 'queue_position': {
+        // R15: looked at every P; told only when better than what the customer last heard.
+        next = { ...next, positionCheckedAt: timer.at };
+        const update = automated(next, 'queue_position', next.settings.queueReply.positionUpdates!.message, dueAt);
+        commands.push(
+          update.type === 'send_automation' && next.toldPosition != null ? { ...update, onlyIfQueuePositionBelow: next.toldPosition } : update,
+        );
+        break;
+      }
     }
   }
   return { state: next, commands };
 }
 
-export type TimerRule = 'unassigned_reply' | 'reminder' | 'auto_close' | 'bot_timeout';
+export type TimerRule = 'unassigned_reply' | 'queue_position' | 'reminder' | 'auto_close' | 'bot_timeout';
 
 /** The armed timers and when each fires, derived from state and settings. */
 export function dueTimers(state: ConversationState): { rule: TimerRule; at: number }[] {
@@ -380,6 +411,10 @@ export function dueTimers(state: ConversationState): { rule: TimerRule; at: numb
   }
   if (state.status === 'bot' && state.botActiveAt !== null) {
     timers.push({ rule: 'bot_timeout', at: state.botActiveAt + BOT_INACTIVITY_MS });
+  }
+  const updates = s.queueReply.positionUpdates;
+  if (state.status === 'queued' && updates?.enabled && state.queuedAt != null) {
+    timers.push({ rule: 'queue_position', at: (state.positionCheckedAt ?? state.queuedAt) + updates.everyMinutes * MINUTE });
   }
   return timers.sort((a, b) => a.at - b.at);
 }

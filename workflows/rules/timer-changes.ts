@@ -23,7 +23,8 @@ export interface TimerChange {
 /**
  * `before` is null when the conversation has just been opened. A timer that disappears in
  * a step that let time act (`timeFired`, the rules' tick) and was due by `now` fired; any
- * other timer that disappears was cancelled (a reply, a close, a setting turned off).
+ * other timer that disappears was cancelled (a reply, a close, a setting turned off). One
+ * that was due and is due again later fired and was armed for its next turn.
  */
 export function timerChanges(before: ConversationState | null, after: ConversationState, now: number, timeFired: boolean): TimerChange[] {
   const previous = new Map(before ? dueTimers(before).map((t) => [t.rule, t.at]) : []);
@@ -36,6 +37,9 @@ export function timerChanges(before: ConversationState | null, after: Conversati
   for (const [rule, dueAt] of current) {
     const was = previous.get(rule);
     if (was === undefined) changes.push({ change: 'armed', rule, dueAt, at: now });
+    // A recurring timer (R15's position updates) that fired is armed again for its next turn.
+    else if (was !== dueAt && timeFired && was <= now)
+      changes.push({ change: 'fired', rule, dueAt: was, at: now }, { change: 'armed', rule, dueAt, at: now });
     else if (was !== dueAt) changes.push({ change: 'rearmed', rule, dueAt, previousDueAt: was, at: now });
   }
   return changes;

@@ -39,7 +39,11 @@ const SECTIONS: { key: string; title: string; help: string }[] = [
     title: 'Unassigned auto-reply',
     help: 'When a conversation enters unassigned (no one is serving it), this reply is sent, after an optional delay.',
   },
-  { key: 'queueReply', title: 'Queue message', help: 'When a conversation enters the queue, the customer is told they are waiting.' },
+  {
+    key: 'queueReply',
+    title: 'Queue message',
+    help: 'When a conversation enters the queue, the customer is told they are waiting. {{position}} (their place, from 1) and {{ahead}} (people ahead) are filled in when it is sent.',
+  },
   {
     key: 'reminder',
     title: 'Reminder (delayed agent response)',
@@ -175,6 +179,7 @@ function Section(props: { section: (typeof SECTIONS)[number]; saved: Settings; p
             onChange={(m) => set('message', m)}
             errors={messageErrors}
           />
+          {key === 'queueReply' ? <PositionUpdatesEditor id={id} draft={draft} set={set} errors={errors} /> : null}
         </>
       );
       preview = <WhatsAppBubble content={draft.message as MessageContent} />;
@@ -425,6 +430,54 @@ function SurveyTemplateFields({
           <Text size="xs" c="dimmed">
             Its quick-reply buttons, in order, answer 5, 4, 3, 2 and 1.
           </Text>
+        </>
+      ) : null}
+    </Stack>
+  );
+}
+
+/** R15: the opt-in position updates of the queue message, with their own switch, interval and message. */
+function PositionUpdatesEditor(props: {
+  id: string;
+  draft: Record<string, unknown>;
+  set: (field: string, value: unknown) => void;
+  errors: Record<string, string>;
+}) {
+  const updates = (props.draft.positionUpdates ?? { enabled: false, everyMinutes: 15 }) as {
+    enabled: boolean;
+    everyMinutes: number | '';
+    message?: MessageContent;
+  };
+  const change = (field: string, value: unknown) => props.set('positionUpdates', { ...updates, [field]: value });
+  const messageErrors = Object.fromEntries(
+    Object.entries(props.errors)
+      .filter(([f]) => f.startsWith('positionUpdates.message'))
+      .map(([f, m]) => [f.replace(/^positionUpdates\.message\.?/, ''), m]),
+  );
+  return (
+    <Stack gap="xs" mt="sm">
+      <Switch
+        label="Position updates: tell a queued customer when their place improves"
+        checked={updates.enabled}
+        onChange={(e) => change('enabled', e.currentTarget.checked)}
+      />
+      {updates.enabled ? (
+        <>
+          <NumberInput
+            label="At most every (minutes, 5–60)"
+            value={updates.everyMinutes}
+            onChange={(v) => change('everyMinutes', v === '' ? '' : Number(v))}
+            error={props.errors['positionUpdates.everyMinutes']}
+            allowDecimal={false}
+            w={260}
+          />
+          <MessageEditor
+            id={`${props.id}-position-message`}
+            label="Position update message"
+            value={updates.message ?? { type: 'text', text: { body: '' } }}
+            onChange={(m) => change('message', m)}
+            errors={messageErrors}
+          />
         </>
       ) : null}
     </Stack>
