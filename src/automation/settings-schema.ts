@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { iceBreakerPromptsSchema, languageCodeSchema, messageContentSchema, templateNameSchema } from '../whatsapp/message-content';
-import { type AutomationSettings, withDefaults } from '../../workflows/rules/automation-settings';
+import { type AutomationSettings, DEFAULT_AUTOMATION_SETTINGS, withDefaults } from '../../workflows/rules/automation-settings';
+import { businessHoursIssues, WEEKDAYS } from '../../workflows/rules/business-hours';
 import { ROUTING_MODES } from '../../workflows/rules/vocabulary';
 
 const int = (min: number, max: number, unit: string) =>
@@ -20,6 +21,42 @@ const text = (min: number, max: number) =>
   z
     .string()
     .refine((s) => s.length >= min && s.length <= max, { error: (iss) => `must be ${min}–${max} characters (got ${String(iss.input).length})` });
+
+/** `weekly.mon[1]` → ['weekly', 'mon', 1], so the API's details name the field as the user typed it. */
+function fieldPath(field: string): (string | number)[] {
+  return field
+    .split(/\.|\[|\]/)
+    .filter(Boolean)
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+}
+
+/** Weekdays left out of a schedule have no opening hours. */
+function withEveryWeekday(weekly: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries([...WEEKDAYS.map((d) => [d, []]), ...Object.entries(weekly)]);
+}
+
+/**
+ * R14. Weekdays left out of `weekly` have no opening hours; the calendar itself (zone,
+ * HH:MM intervals, overlaps, dates) is checked by the same module the rules compute with.
+ */
+const businessHoursSchema = z
+  .strictObject({
+    enabled: z.boolean().optional(),
+    timezone: z.string().optional(),
+    pauseClocks: z.boolean().optional(),
+    weekly: z.record(z.string(), z.unknown()).optional(),
+    closedDates: z.array(z.unknown()).optional(),
+    outOfOfficeMessage: messageContentSchema.optional(),
+  })
+  .superRefine((block, ctx) => {
+    const defaults = DEFAULT_AUTOMATION_SETTINGS.businessHours!;
+    const calendar = {
+      timezone: block.timezone ?? defaults.timezone,
+      weekly: block.weekly ? withEveryWeekday(block.weekly) : defaults.weekly,
+      closedDates: block.closedDates ?? defaults.closedDates,
+    };
+    for (const issue of businessHoursIssues(calendar)) ctx.addIssue({ code: 'custom', path: fieldPath(issue.field), message: issue.message });
+  });
 
 export const automationSettingsInputSchema = z.strictObject({
   routing: z.strictObject({ mode: z.enum(ROUTING_MODES).optional(), preferLastAgent: z.boolean().optional() }).optional(),
@@ -52,10 +89,13 @@ export const automationSettingsInputSchema = z.strictObject({
       template: z.strictObject({ name: templateNameSchema, language: languageCodeSchema }).nullable().optional(),
     })
     .optional(),
+  businessHours: businessHoursSchema.optional(),
 });
 
 export type AutomationSettingsInput = z.infer<typeof automationSettingsInputSchema>;
 
 export function settingsFromInput(input: AutomationSettingsInput): AutomationSettings {
-  return withDefaults(input as Parameters<typeof withDefaults>[0]);
+  const settings = withDefaults(input as Parameters<typeof withDefaults>[0]);
+  const hours = settings.businessHours;
+  return hours ? { ...settings, businessHours: { ...hours, weekly: withEveryWeekday(hours.weekly) as typeof hours.weekly } } : settings;
 }

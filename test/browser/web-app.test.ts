@@ -4,7 +4,19 @@ import { connectClient } from '../../src/temporal/client';
 import { eventually } from '../support/conversation-harness';
 import { csatRowId } from '../../workflows/rules/conversation-machine';
 import { type ApiReplica, type ServiceUnderTest, startApiReplica, startServiceUnderTest, textWebhook } from '../support/running-service';
-import { assertAccessible, axeReport, buildWebAppQuietly, launchBrowser, median, newPage, pageWeight, screenshot, signIn } from './browser-support';
+import path from 'node:path';
+import {
+  SCREENSHOT_DIR,
+  assertAccessible,
+  axeReport,
+  buildWebAppQuietly,
+  launchBrowser,
+  median,
+  newPage,
+  pageWeight,
+  screenshot,
+  signIn,
+} from './browser-support';
 
 const NUMBER = '106540352242922';
 const ADMIN = { login: 'boss', password: 'boss-password-1234' };
@@ -178,6 +190,48 @@ describe('the web app (SPEC §8) in headless Chromium against the running servic
         .innerText(),
       'on the way',
     );
+    await p.context().close();
+  });
+
+  it('when an admin sets business hours, then an overlapping interval is refused at its field and a split shift in a time zone saves', async () => {
+    const p = await page(1280, 1600);
+    await signIn(p, ADMIN.login, ADMIN.password);
+    await p.goto(`/numbers/${NUMBER}/settings`);
+    const hours = p.locator('section[data-section="businessHours"]');
+    await hours.getByRole('heading', { name: 'Business hours' }).waitFor();
+    await hours.getByRole('switch', { name: 'Business hours: enabled' }).check({ force: true });
+    await hours.getByLabel('Time zone').fill('Europe/Madrid');
+    await p.getByRole('option', { name: 'Europe/Madrid', exact: true }).click();
+    await hours.getByRole('button', { name: 'Add an interval on Monday' }).click();
+    // Monday now has 09:00–17:00 (the default) and 14:00–18:00, which overlap.
+    await hours.getByRole('button', { name: /^Save/ }).click();
+    const second = hours.getByLabel('Monday interval 2 opens');
+    await hours.getByRole('alert').filter({ hasText: 'Not saved' }).waitFor();
+    assert.equal(await second.getAttribute('aria-invalid'), 'true');
+    assert.equal(
+      ((await apiOk('GET', `/numbers/${NUMBER}/automation`)) as { businessHours: { enabled: boolean } }).businessHours.enabled,
+      false,
+      'nothing saved',
+    );
+
+    await hours.getByLabel('Monday interval 1 closes').fill('13:00');
+    await hours.getByLabel('Closed dates').fill('2026-12-25, 2027-01-01');
+    await hours.getByRole('button', { name: /^Save/ }).click();
+    await hours.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    const saved = (await apiOk('GET', `/numbers/${NUMBER}/automation`)) as { businessHours: Record<string, unknown> };
+    assert.equal(saved.businessHours.enabled, true);
+    assert.equal(saved.businessHours.timezone, 'Europe/Madrid');
+    assert.deepEqual((saved.businessHours.weekly as Record<string, unknown>).mon, [
+      ['09:00', '13:00'],
+      ['14:00', '18:00'],
+    ]);
+    assert.deepEqual(saved.businessHours.closedDates, ['2026-12-25', '2027-01-01']);
+    await p.mouse.move(0, 0); // a hovered button's darker shade is not what axe should judge
+    await assertAccessible(p, 'settings (business hours)');
+    await hours.screenshot({ path: path.join(SCREENSHOT_DIR, 'settings-business-hours.png'), animations: 'disabled' });
+    screenshots.push(path.join(SCREENSHOT_DIR, 'settings-business-hours.png'));
+    // Off again, so the other tests' conversations on this number are not out of office.
+    await apiOk('PUT', `/numbers/${NUMBER}/automation`, { ...saved, businessHours: { ...saved.businessHours, enabled: false } });
     await p.context().close();
   });
 

@@ -38,6 +38,7 @@ describe('HTTP API (SPEC §6) against the running service', function () {
       assert.equal(status, 200);
       assert.deepEqual(Object.keys(body).sort(), [
         'autoClose',
+        'businessHours',
         'csat',
         'iceBreakers',
         'queueReply',

@@ -421,6 +421,40 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'business-hours-out-of-office',
+    covers:
+      'R14: closed (a closed date): the out-of-office message instead of the unassigned reply, once per closed period; R7 with pauseClocks waiting for the opening; in flight',
+    async run(c) {
+      const day = 24 * 60 * MINUTE;
+      const today = Date.parse(`${new Date(await c.h.now()).toISOString().slice(0, 10)}T00:00:00Z`);
+      const allDay: [string, string][] = [['00:00', '24:00']];
+      await c.configure({
+        unassignedReply: { enabled: true, delaySeconds: 0, message: UNASSIGNED },
+        reminder: { enabled: true, waitMinutes: 5, message: REMINDER },
+        businessHours: {
+          enabled: true,
+          timezone: 'UTC',
+          pauseClocks: true,
+          weekly: { mon: allDay, tue: allDay, wed: allDay, thu: allDay, fri: allDay, sat: allDay, sun: allDay },
+          closedDates: [new Date(today).toISOString().slice(0, 10), new Date(today + day).toISOString().slice(0, 10)],
+          outOfOfficeMessage: text('We are closed; we answer when we open.'),
+        },
+      });
+      await c.k.customerSays(contact('closed'), PN, 'Hello?');
+      const waiting = await c.k.conversationIn(contact('closed'), PN, 'unassigned');
+      assert.equal((await c.k.waitForAutomation(waiting, 'out_of_office'))[0].status, 'accepted');
+      await c.k.customerSays(contact('closed'), PN, 'Anyone?');
+      await c.k.settle(waiting);
+      assert.equal((await c.k.outbound(waiting, 'out_of_office')).length, 1);
+      await c.k.addAgent('alice', PN, 1);
+      await c.k.customerSays(contact('served'), PN, 'Hi there');
+      const served = await c.k.conversationIn(contact('served'), PN, 'assigned');
+      await c.k.settle(served);
+      await c.recordConversation(waiting, 'waiting-told-closed-once');
+      await c.recordConversation(served, 'served-reminder-paused');
+    },
+  },
+  {
     name: 'event-delivery',
     covers: "SPEC §9: a subscription delivers a conversation's events in order, is woken by a signal for more, and waits for its next look",
     async run(c) {

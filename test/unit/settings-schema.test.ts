@@ -36,3 +36,55 @@ describe('settings validation: R15 position updates', () => {
     assert.equal(settingsFromInput({}).queueReply.positionUpdates?.enabled, false);
   });
 });
+
+describe('settings validation: R14 business hours', () => {
+  const weekly = {
+    mon: [
+      ['09:00', '13:00'],
+      ['14:00', '18:00'],
+    ],
+    tue: [],
+    wed: [],
+    thu: [],
+    fri: [],
+    sat: [],
+    sun: [],
+  };
+
+  it("when the SPEC's example is saved, then it is accepted; weekdays left out are closed", () => {
+    assert.deepEqual(issuesOf({ businessHours: { enabled: true, timezone: 'Europe/Madrid', weekly, closedDates: ['2026-12-25'] } }), []);
+    const saved = settingsFromInput(automationSettingsInputSchema.parse({ businessHours: { weekly: { mon: [['09:00', '17:00']] } } }));
+    assert.deepEqual(saved.businessHours?.weekly.sun, []);
+    assert.deepEqual(saved.businessHours?.weekly.mon, [['09:00', '17:00']]);
+  });
+
+  it('when the zone, an interval or a date is wrong, then each is named where it was typed (path segments; the API writes them as weekly.tue[0])', () => {
+    assert.deepEqual(
+      issuesOf({
+        businessHours: {
+          timezone: 'Mars/Olympus',
+          weekly: {
+            ...weekly,
+            tue: [['10:00', '09:00']],
+            wed: [
+              ['09:00', '12:00'],
+              ['11:59', '13:00'],
+            ],
+            thu: [['9:00', '10:00']],
+          },
+          closedDates: ['2026-02-30', '2026-12-25', '2026-12-25'],
+        },
+      }).map((i) => i.split(':')[0]),
+      [
+        'businessHours.timezone',
+        'businessHours.weekly.tue.0',
+        'businessHours.weekly.wed.1',
+        'businessHours.weekly.thu.0',
+        'businessHours.closedDates.0',
+        'businessHours.closedDates.2',
+      ],
+    );
+    assert.match(issuesOf({ businessHours: { weekly: { funday: [] } } })[0], /^businessHours\.weekly\.funday/);
+    assert.match(issuesOf({ businessHours: { outOfOfficeMessage: { type: 'text', text: { body: '' } } } })[0], /^businessHours\.outOfOfficeMessage/);
+  });
+});

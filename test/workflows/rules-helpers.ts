@@ -33,7 +33,7 @@ export const MINUTE = 60 * SECOND;
 export const HOUR = 60 * MINUTE;
 
 export type SettingsPatch = Partial<{ [K in keyof AutomationSettings]: Partial<AutomationSettings[K]> }>;
-export type AutomationName = 'welcome' | 'unassigned_reply' | 'queue_reply' | 'queue_position' | 'reminder' | 'csat';
+export type AutomationName = 'welcome' | 'unassigned_reply' | 'queue_reply' | 'queue_position' | 'out_of_office' | 'reminder' | 'csat';
 
 export interface ConversationRow {
   id: string;

@@ -8,6 +8,7 @@ const RULE_NAMES: Record<string, string> = {
   unassigned_reply: 'Unassigned reply',
   queue_reply: 'Queue message',
   queue_position: 'Queue position update',
+  out_of_office: 'Out-of-office message',
   reminder: 'Reminder',
   auto_close: 'Auto-close',
   bot_timeout: 'Bot inactivity close',

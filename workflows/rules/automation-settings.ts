@@ -4,6 +4,7 @@
  * (src/automation/settings-schema.ts); this file only states the shape and defaults.
  */
 
+import type { BusinessHours } from './business-hours';
 import type { OutboundMessageContent, RoutingMode } from './vocabulary';
 
 export type { OutboundMessageContent };
@@ -30,6 +31,12 @@ export interface AutomationSettings {
    * has closed, its quick-reply buttons in order the scores 5, 4, 3, 2, 1.
    */
   csat: { enabled: boolean; body: string; buttonText: string; template?: { name: string; language: string } | null };
+  /**
+   * R14: outside these hours a customer waiting for a person gets `outOfOfficeMessage`
+   * instead of the R4/R5 message, once per closed period; `pauseClocks` makes R7 count
+   * business time only. Settings stored before R14 lack the block (read as off).
+   */
+  businessHours?: BusinessHours & { enabled: boolean; pauseClocks: boolean; outOfOfficeMessage: OutboundMessageContent };
 }
 
 const text = (body: string): OutboundMessageContent => ({ type: 'text', text: { body } });
@@ -60,6 +67,22 @@ export const DEFAULT_AUTOMATION_SETTINGS: AutomationSettings = {
   },
   autoClose: { enabled: false, afterMinutes: 1440 },
   csat: { enabled: false, body: 'How did we do? Please rate the help you received.', buttonText: 'Rate us', template: null },
+  businessHours: {
+    enabled: false,
+    timezone: 'UTC',
+    pauseClocks: false,
+    weekly: {
+      mon: [['09:00', '17:00']],
+      tue: [['09:00', '17:00']],
+      wed: [['09:00', '17:00']],
+      thu: [['09:00', '17:00']],
+      fri: [['09:00', '17:00']],
+      sat: [],
+      sun: [],
+    },
+    closedDates: [],
+    outOfOfficeMessage: text('Thanks for your message! We are closed right now; we will answer as soon as we open.'),
+  },
 };
 
 /** Fills omitted blocks (and omitted fields of a block) with the defaults. */

@@ -13,6 +13,7 @@
  * against the same starting moment simply by changing the settings.
  */
 import type { AutomationSettings } from './automation-settings';
+import { addBusinessTime, closedPeriodStart } from './business-hours';
 import {
   type Automation,
   type CloseReason,
@@ -63,6 +64,8 @@ export interface ConversationState {
   queuedAt?: number | null;
   positionCheckedAt?: number | null;
   toldPosition?: number | null;
+  /** R14: the closed period (its start) the out-of-office message was sent in; absent before R14. */
+  outOfOfficePeriod?: number | null;
 }
 
 export type ConversationEvent =
@@ -299,6 +302,12 @@ function onCustomerMessage(state: ConversationState, event: Extract<Conversation
   if (event.isFirstContact && state.settings.welcome.enabled) {
     commands.push(automated(next, 'welcome', state.settings.welcome.message, now));
   }
+  // R14: a customer still waiting for a person hears, once per closed period, that it is closed.
+  const closed = next.status === 'unassigned' || next.status === 'queued' ? closedPeriodAt(next.settings, now) : null;
+  if (closed !== null) {
+    const told = outOfOffice(next, closed, now);
+    return { state: told.state, commands: [...commands, ...told.commands] };
+  }
   return { state: next, commands };
 }
 
@@ -316,6 +325,9 @@ function enter(state: ConversationState, status: ConversationStatus, agentId: st
     toldPosition: null,
   };
   const commands: ConversationCommand[] = [];
+  // R14: outside business hours the out-of-office message replaces the R4 and R5 messages.
+  const closed = status === 'unassigned' || status === 'queued' ? closedPeriodAt(state.settings, now) : null;
+  if (closed !== null) return outOfOffice(next, closed, now);
   if (status === 'unassigned') {
     // R4: owed from the moment of entry, only if enabled then (enabling it later does not
     // answer an entry that happened while it was off); sent after the delay if still
@@ -360,10 +372,17 @@ function onTick(state: ConversationState, now: number): StepResult {
     // overdue timer (re-armed into the past by R12, or held up by an outage) is judged now.
     const dueAt = now - timer.at <= TIMER_PUNCTUALITY_MS ? timer.at : now;
     switch (timer.rule) {
-      case 'unassigned_reply':
+      case 'unassigned_reply': {
         next = { ...next, unassignedReplyOwedSince: null };
-        commands.push(automated(next, 'unassigned_reply', next.settings.unassignedReply.message, dueAt));
+        // R14: a delay that ends after closing time ends in the out-of-office message.
+        const closed = closedPeriodAt(next.settings, dueAt);
+        if (closed !== null) {
+          const told = outOfOffice(next, closed, dueAt);
+          next = told.state;
+          commands.push(...told.commands);
+        } else commands.push(automated(next, 'unassigned_reply', next.settings.unassignedReply.message, dueAt));
         break;
+      }
       case 'reminder':
         next = { ...next, reminderSentInStretch: true };
         commands.push(automated(next, 'reminder', next.settings.reminder.message, dueAt));
@@ -403,7 +422,11 @@ export function dueTimers(state: ConversationState): { rule: TimerRule; at: numb
     if (s.reminder.enabled && state.unansweredSince !== null && !state.reminderSentInStretch) {
       // R7: an agent who just received the conversation gets the full waiting time.
       const from = Math.max(state.unansweredSince, state.assignedAt ?? state.unansweredSince);
-      timers.push({ rule: 'reminder', at: from + s.reminder.waitMinutes * MINUTE });
+      // R14 pauseClocks: only business time counts (Infinity when the hours never open: no timer).
+      const hours = s.businessHours;
+      const wait = s.reminder.waitMinutes * MINUTE;
+      const at = hours?.enabled && hours.pauseClocks ? addBusinessTime(hours, from, wait) : from + wait;
+      if (Number.isFinite(at)) timers.push({ rule: 'reminder', at });
     }
     if (s.autoClose.enabled && state.lastAgentReplyAwaitingCustomer !== null) {
       timers.push({ rule: 'auto_close', at: state.lastAgentReplyAwaitingCustomer + s.autoClose.afterMinutes * MINUTE });
@@ -424,6 +447,19 @@ export function nextDeadline(state: ConversationState): number | null {
   if (state.status === 'closed') return null;
   const timers = dueTimers(state);
   return timers.length ? timers[0].at : null;
+}
+
+/** R14: the start of the closed period `at` falls in; null when open, or when business hours are off. */
+function closedPeriodAt(settings: AutomationSettings, at: number): number | null {
+  const hours = settings.businessHours;
+  return hours?.enabled ? closedPeriodStart(hours, at) : null;
+}
+
+/** R14: the out-of-office message, at most once per closed period of this conversation. */
+function outOfOffice(state: ConversationState, period: number, now: number): StepResult {
+  if (state.outOfOfficePeriod === period) return { state, commands: [] };
+  const next = { ...state, outOfOfficePeriod: period };
+  return { state: next, commands: [automated(next, 'out_of_office', state.settings.businessHours!.outOfOfficeMessage, now)] };
 }
 
 /** R11 gate for every automated message. */

@@ -44,7 +44,7 @@ export const MESSAGE_DIRECTIONS = ['inbound', 'outbound'] as const;
 export type MessageDirection = (typeof MESSAGE_DIRECTIONS)[number];
 
 /** The automated messages of the rules (R1, R4, R5, R7, R10), as recorded on each message. */
-export const AUTOMATIONS = ['welcome', 'unassigned_reply', 'queue_reply', 'queue_position', 'reminder', 'csat'] as const;
+export const AUTOMATIONS = ['welcome', 'unassigned_reply', 'queue_reply', 'queue_position', 'out_of_office', 'reminder', 'csat'] as const;
 export type Automation = (typeof AUTOMATIONS)[number];
 
 /** Who wrote a message. */

@@ -59,6 +59,11 @@ const SECTIONS: { key: string; title: string; help: string }[] = [
     title: 'Satisfaction survey',
     help: 'After a human agent’s conversation ends, the customer is asked to rate it. The five options are fixed.',
   },
+  {
+    key: 'businessHours',
+    title: 'Business hours',
+    help: 'Outside these hours a customer waiting for a person gets the out-of-office message instead of the unassigned or queue message, once per closed period. Agents online out of hours still get work.',
+  },
 ];
 
 export function SettingsPage({ phoneNumberId }: { phoneNumberId: string }) {
@@ -329,9 +334,20 @@ function Section(props: { section: (typeof SECTIONS)[number]; saved: Settings; p
       break;
   }
 
+  if (key === 'businessHours') {
+    editor = <BusinessHoursEditor id={id} draft={draft} set={set} errors={errors} />;
+    preview = <WhatsAppBubble content={draft.outOfOfficeMessage as MessageContent} />;
+  }
+
   const otherErrors = Object.entries(errors).filter(
     ([f]) =>
-      !f.startsWith('message') && !['delaySeconds', 'waitMinutes', 'afterMinutes', 'body', 'buttonText'].includes(f) && !f.startsWith('prompts'),
+      !f.startsWith('message') &&
+      !['delaySeconds', 'waitMinutes', 'afterMinutes', 'body', 'buttonText', 'timezone'].includes(f) &&
+      !f.startsWith('prompts') &&
+      !f.startsWith('positionUpdates') &&
+      !f.startsWith('weekly') &&
+      !f.startsWith('closedDates') &&
+      !f.startsWith('outOfOfficeMessage'),
   );
 
   return (
@@ -481,5 +497,153 @@ function PositionUpdatesEditor(props: {
         </>
       ) : null}
     </Stack>
+  );
+}
+
+const WEEKDAY_NAMES: [string, string][] = [
+  ['mon', 'Monday'],
+  ['tue', 'Tuesday'],
+  ['wed', 'Wednesday'],
+  ['thu', 'Thursday'],
+  ['fri', 'Friday'],
+  ['sat', 'Saturday'],
+  ['sun', 'Sunday'],
+];
+
+/** The zones this browser knows (IANA names), for the time-zone picker. */
+const TIME_ZONES: string[] = (Intl as unknown as { supportedValuesOf?(k: string): string[] }).supportedValuesOf?.('timeZone') ?? ['UTC'];
+
+/** R14: time zone, a weekly grid of opening intervals (split shifts allowed), closed dates, the message. */
+function BusinessHoursEditor(props: {
+  id: string;
+  draft: Record<string, unknown>;
+  set: (field: string, value: unknown) => void;
+  errors: Record<string, string>;
+}) {
+  const { draft, set, errors } = props;
+  const weekly = (draft.weekly ?? {}) as Record<string, [string, string][]>;
+  const closedDates = (draft.closedDates ?? []) as string[];
+  const [datesText, setDatesText] = useState(closedDates.join(', '));
+  const setDay = (day: string, intervals: [string, string][]) => set('weekly', { ...weekly, [day]: intervals });
+  const messageErrors = Object.fromEntries(
+    Object.entries(errors)
+      .filter(([f]) => f.startsWith('outOfOfficeMessage'))
+      .map(([f, m]) => [f.replace(/^outOfOfficeMessage\.?/, ''), m]),
+  );
+  const dateErrors = Object.entries(errors).filter(([f]) => f.startsWith('closedDates'));
+  const timezones = TIME_ZONES.includes(String(draft.timezone)) ? TIME_ZONES : [String(draft.timezone ?? 'UTC'), ...TIME_ZONES];
+  return (
+    <>
+      <Select
+        label="Time zone"
+        searchable
+        w={320}
+        data={timezones}
+        value={String(draft.timezone ?? 'UTC')}
+        onChange={(v) => set('timezone', v ?? 'UTC')}
+        error={errors.timezone}
+      />
+      <Switch
+        label="Pause the reminder clock outside business hours (it counts business time only)"
+        checked={Boolean(draft.pauseClocks)}
+        onChange={(e) => set('pauseClocks', e.currentTarget.checked)}
+      />
+      <Stack gap={6} role="group" aria-label="Opening hours by weekday">
+        {WEEKDAY_NAMES.map(([day, name]) => {
+          const intervals = weekly[day] ?? [];
+          return (
+            <Group key={day} gap="xs" align="flex-start" wrap="wrap">
+              <Text size="sm" fw={500} w={90} mt={6}>
+                {name}
+              </Text>
+              <Stack gap={4} style={{ flex: 1, minWidth: 220 }}>
+                {intervals.length === 0 ? (
+                  <Text size="sm" c="dimmed" mt={6}>
+                    Closed
+                  </Text>
+                ) : null}
+                {intervals.map(([start, end], i) => (
+                  <Group key={i} gap={4} wrap="nowrap" align="flex-start">
+                    <TextInput
+                      size="xs"
+                      w={110}
+                      aria-label={`${name} interval ${i + 1} opens`}
+                      placeholder="HH:MM"
+                      value={start}
+                      onChange={(e) => setDay(day, intervals.map((x, j) => (j === i ? [e.currentTarget.value, x[1]] : x)) as [string, string][])}
+                      error={errors[`weekly.${day}[${i}]`]}
+                    />
+                    <Text size="sm" mt={4}>
+                      –
+                    </Text>
+                    <TextInput
+                      size="xs"
+                      w={110}
+                      aria-label={`${name} interval ${i + 1} closes`}
+                      description={i === 0 && end === '24:00' ? 'midnight' : undefined}
+                      value={end}
+                      placeholder="HH:MM"
+                      onChange={(e) => setDay(day, intervals.map((x, j) => (j === i ? [x[0], e.currentTarget.value] : x)) as [string, string][])}
+                    />
+                    <Button
+                      variant="subtle"
+                      size="compact-xs"
+                      mt={4}
+                      aria-label={`Remove ${name} interval ${i + 1}`}
+                      onClick={() =>
+                        setDay(
+                          day,
+                          intervals.filter((_, j) => j !== i),
+                        )
+                      }
+                    >
+                      Remove
+                    </Button>
+                  </Group>
+                ))}
+                {errors[`weekly.${day}`] ? (
+                  <Text c="red" size="xs" role="alert">
+                    {errors[`weekly.${day}`]}
+                  </Text>
+                ) : null}
+              </Stack>
+              <Button
+                variant="light"
+                size="compact-xs"
+                mt={4}
+                aria-label={`Add an interval on ${name}`}
+                onClick={() => setDay(day, [...intervals, intervals.length ? ['14:00', '18:00'] : ['09:00', '17:00']])}
+              >
+                Add
+              </Button>
+            </Group>
+          );
+        })}
+      </Stack>
+      <TextInput
+        label="Closed dates"
+        description="YYYY-MM-DD in this time zone, separated by commas (holidays)"
+        value={datesText}
+        onChange={(e) => {
+          const text = e.currentTarget.value;
+          setDatesText(text);
+          set(
+            'closedDates',
+            text
+              .split(',')
+              .map((d) => d.trim())
+              .filter(Boolean),
+          );
+        }}
+        error={dateErrors.length ? dateErrors.map(([f, m]) => `${closedDates[Number(/\[(\d+)\]/.exec(f)?.[1])] ?? f}: ${m}`).join('; ') : undefined}
+      />
+      <MessageEditor
+        id={`${props.id}-out-of-office`}
+        label="Out-of-office message"
+        value={(draft.outOfOfficeMessage as MessageContent) ?? { type: 'text', text: { body: '' } }}
+        onChange={(m) => set('outOfOfficeMessage', m)}
+        errors={messageErrors}
+      />
+    </>
   );
 }
