@@ -15,10 +15,21 @@ async function main(): Promise<void> {
   const log = createLogger(env.LOG_LEVEL, env.LOG_FORMAT);
   // `npm start` builds the web app when it is missing or older than web/ (an mtime check);
   // `npm run api` serves what was built (npm run build:web), as in production.
-  if (role === 'all') await ensureWebAppBuilt();
+  // (Not in the fault tests and the chaos benchmark, which start it again and again.)
+  if (role === 'all' && process.env.INBOX_AUTOPILOT_SKIP_WEB_BUILD !== '1') await ensureWebAppBuilt();
   const webReason = role === 'api' ? webBuildReason() : null;
   const started = Date.now();
-  const service = await startService(env, role, log);
+  let fatal: Error | null = null;
+  let shutdown: (signal: string, exitCode?: number) => void = () => undefined;
+  const service = await startService(env, role, log, {
+    // An embedded child keeps failing: stop what still runs and exit non-zero (SPEC §7).
+    onFatal: (error) => {
+      fatal ??= error;
+      process.stderr.write(`Inbox Autopilot is stopping: ${error.message}\n`);
+      shutdown('supervision gave up', 1);
+    },
+  });
+  if (fatal) throw fatal;
 
   const lines = [
     '',
@@ -49,21 +60,36 @@ async function main(): Promise<void> {
   const embeddedChild = process.env[EMBEDDED_CHILD_ENV] === '1';
   if (!embeddedChild) process.stdout.write(lines.join('\n') + '\n');
 
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  // The first signal stops in order (intake, live streams, relay, worker, connections,
+  // children) and exits 0; a second one exits at once, 130 (SIGINT) or 143 (SIGTERM). `npm
+  // start` forwards the terminal's Ctrl-C, which the process group also gets: the same
+  // signal again within a second is that copy, not a second Ctrl-C.
+  let stoppingSince = 0;
+  let firstSignal = '';
+  shutdown = (signal: string, exitCode = 0) => {
+    if (stoppingSince) return;
+    stoppingSince = Date.now();
+    firstSignal = signal;
     log.info({ signal }, 'stopping');
     service
       .stop()
-      .then(() => process.exit(0))
+      .then(() => {
+        if (exitCode === 0) log.info('stopped');
+        process.exit(exitCode);
+      })
       .catch((error) => {
         log.error({ err: error }, 'stop failed');
         process.exit(1);
       });
   };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+    if (!stoppingSince) return shutdown(signal);
+    if (signal === firstSignal && Date.now() - stoppingSince < 1_000) return;
+    log.warn({ signal }, 'second signal: exiting now, without finishing the stop');
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
   if (embeddedChild) {
     // The parent holds our stdin open; its end means the parent is gone (even SIGKILLed).
     process.stdin.on('end', () => shutdown('parent exited'));

@@ -45,7 +45,17 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-export async function startService(env: Env, role: Role, log: Logger): Promise<RunningService> {
+/** HTTP requests in flight at a stop get this long to finish before their connections are closed. */
+export const HTTP_DRAIN_MS = 10_000;
+
+export async function startService(
+  env: Env,
+  role: Role,
+  log: Logger,
+  /** `onFatal`: an embedded child keeps failing and supervision gave up (src/main.ts exits non-zero). */
+  options: { onFatal?: (error: Error) => void } = {},
+): Promise<RunningService> {
+  const onGiveUp = (error: Error) => (options.onFatal ? options.onFatal(error) : log.error({ err: error }, 'supervision gave up'));
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const fn of stops.reverse()) {
@@ -64,7 +74,7 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
 
     let databaseUrl = env.DATABASE_URL;
     if (!databaseUrl) {
-      const pg = await startEmbeddedPostgres({ dataDir: env.DATA_DIR, port: env.EMBEDDED_POSTGRES_PORT, database: 'inbox_autopilot', log });
+      const pg = await startEmbeddedPostgres({ dataDir: env.DATA_DIR, port: env.EMBEDDED_POSTGRES_PORT, database: 'inbox_autopilot', log, onGiveUp });
       stops.push(() => pg.stop());
       databaseUrl = pg.url;
     }
@@ -84,6 +94,7 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
         uiPort: env.TEMPORAL_UI_PORT,
         namespace: env.TEMPORAL_NAMESPACE,
         log,
+        onGiveUp,
       });
       stops.push(() => devServer.stop());
       temporalAddress = devServer.address;
@@ -165,7 +176,7 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
       stops.push(() => temporal.connection.close());
       if (env.TEMPORAL_ADDRESS) await ensureSearchAttributes(temporal, env.TEMPORAL_NAMESPACE, log);
       const events = createEventHub({ store, log });
-      stops.push(() => events.stop());
+      // (Stopped by the HTTP server's stop below, while it drains: its streams are requests in flight.)
       // Hands stored customer messages to their workflows; stops before the client closes.
       const relay = createInboundRelay({ store, temporal, taskQueue: env.TEMPORAL_TASK_QUEUE, log });
       relay.start();
@@ -195,13 +206,26 @@ export async function startService(env: Env, role: Role, log: Logger): Promise<R
         const s = app.listen(env.PORT, () => resolve(s));
         s.once('error', reject);
       });
-      stops.push(
-        () =>
-          new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            server.closeAllConnections();
-          }),
-      );
+      // Intake stops first: no new connection, idle keep-alive ones closed, the live
+      // streams ended, requests in flight answered (bounded), then whatever is left closed.
+      stops.push(async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // A keep-alive connection whose request finishes would otherwise wait out its
+        // keep-alive timeout (about 5 s) before the server counts as closed.
+        server.closeIdleConnections();
+        const idle = setInterval(() => server.closeIdleConnections(), 50);
+        await events.stop();
+        let timer: NodeJS.Timeout | undefined;
+        const drained = await Promise.race([
+          closed.then(() => true),
+          new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), HTTP_DRAIN_MS))),
+        ]);
+        clearTimeout(timer);
+        clearInterval(idle);
+        if (!drained) log.warn({ ms: HTTP_DRAIN_MS }, 'requests still in flight after the drain: closing their connections');
+        server.closeAllConnections();
+        await closed;
+      });
       httpPort = env.PORT;
     }
 
@@ -249,6 +273,9 @@ async function startWorkerProcess(options: {
       // when this process dies, even by SIGKILL, the pipe closes and the worker stops too,
       // so no orphaned worker keeps polling beside the next `npm start`'s.
       stdio: ['pipe', 'inherit', 'inherit'],
+      // A process group of its own: a Ctrl-C in the terminal reaches this process only,
+      // which stops the worker in its turn (after intake, before the connections).
+      detached: true,
     });
     child = c;
     exited = new Promise<void>((resolve) =>

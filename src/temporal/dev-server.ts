@@ -1,11 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Logger } from '../logger';
 import { ensureTemporalCli } from '../provisioning/temporal-cli';
 import { waitForPort } from '../ports';
+import { guardChild, reapLeftover } from '../supervision/orphan-guard';
+import { type ChildExit, restartPolicyFromEnv, supervise } from '../supervision/supervisor';
 import { ALL_SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes';
 
 /** SQLite settings of the dev server's file (see startDevServer). */
@@ -24,6 +26,8 @@ export const DEV_SERVER_DYNAMIC_CONFIG = ['matching.numTaskqueueReadPartitions=1
 export interface RunningDevServer {
   address: string;
   uiUrl: string;
+  /** The pid of the dev server process now serving (null: managed by the SDK). */
+  pid(): number | null;
   stop(): Promise<void>;
 }
 
@@ -38,8 +42,10 @@ export async function startDevServer(options: {
   uiPort: number;
   namespace: string;
   log: Logger;
+  /** Supervision gave up: the dev server keeps failing (src/supervision/supervisor.ts). */
+  onGiveUp?: (error: Error) => void;
 }): Promise<RunningDevServer> {
-  mkdirSync(options.dataDir, { recursive: true });
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const executable = await ensureTemporalCli((m) => options.log.info(m));
   const address = `127.0.0.1:${options.port}`;
   const uiUrl = `http://localhost:${options.uiPort}`;
@@ -54,7 +60,8 @@ export async function startDevServer(options: {
   // setting keeps the default 4 (more partitions than were written to is safe); a marker
   // beside the file records that it was created with one.
   const onePartitionMarker = path.join(options.dataDir, 'temporal.sqlite.one-partition');
-  if (!existsSync(dbFilename) && !existsSync(onePartitionMarker)) writeFileSync(onePartitionMarker, 'created with one task queue partition\n');
+  if (!existsSync(dbFilename) && !existsSync(onePartitionMarker))
+    writeFileSync(onePartitionMarker, 'created with one task queue partition\n', { mode: 0o600 });
   const dynamicConfigArgs = existsSync(onePartitionMarker) ? DEV_SERVER_DYNAMIC_CONFIG.flatMap((v) => ['--dynamic-config-value', v]) : [];
 
   if (executable.type === 'cached-download') {
@@ -72,43 +79,119 @@ export async function startDevServer(options: {
         extraArgs: [...sqlitePragmaArgs, ...dynamicConfigArgs],
       },
     });
-    return { address, uiUrl, stop: () => env.teardown() };
+    return { address, uiUrl, pid: () => null, stop: () => env.teardown() };
   }
 
-  const child: ChildProcess = spawn(
-    executable.path,
-    [
-      'server',
-      'start-dev',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(options.port),
-      '--ui-port',
-      String(options.uiPort),
-      '--db-filename',
-      dbFilename,
-      '--namespace',
-      options.namespace,
-      '--log-level',
-      'error',
-      ...sqlitePragmaArgs,
-      ...dynamicConfigArgs,
-      ...searchAttributeArgs,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--ui-port',
+    String(options.uiPort),
+    '--db-filename',
+    dbFilename,
+    '--namespace',
+    options.namespace,
+    '--log-level',
+    'error',
+    ...sqlitePragmaArgs,
+    ...dynamicConfigArgs,
+    ...searchAttributeArgs,
+  ];
+  // A dev server left running by a service that was SIGKILLed (and its guard too) holds
+  // the port and the file: stop it first.
+  const pidFile = path.join(options.dataDir, DEV_SERVER_PID_FILE);
+  const leftover = await reapLeftover(readPid(pidFile), dbFilename, 'SIGTERM');
+  if (leftover) options.log.warn({ leftover }, 'stopped a Temporal dev server left running by an earlier start on this data directory');
+  const spawnIt = () => spawnDevServer(executable.path, args, { ...options, address, pidFile, dbFilename });
+  const supervision = supervise({
+    name: 'the Temporal dev server',
+    first: await spawnIt(),
+    restart: spawnIt,
+    log: options.log,
+    policy: restartPolicyFromEnv(),
+    onGiveUp: options.onGiveUp ?? (() => undefined),
+  });
+  return {
+    address,
+    uiUrl,
+    pid: () => supervision.current().pid,
+    async stop() {
+      await supervision.stop();
+      await supervision.current().stop();
+    },
+  };
+}
+
+/** The file, under DATA_DIR, holding the pid of the dev server that runs on it. */
+export const DEV_SERVER_PID_FILE = 'temporal.pid';
+
+function readPid(file: string): number {
+  try {
+    return Number(readFileSync(file, 'utf8').trim());
+  } catch {
+    return NaN;
+  }
+}
+
+interface DevServerRun {
+  pid: number;
+  exited: Promise<ChildExit>;
+  stop(): Promise<void>;
+}
+
+/** One dev server process, resolved once its frontend serves. */
+async function spawnDevServer(
+  executablePath: string,
+  args: string[],
+  options: { port: number; uiPort: number; address: string; pidFile: string; dbFilename: string; log: Logger },
+): Promise<DevServerRun> {
+  // Its SQLite file (and the -wal and -shm beside it) readable by the owner only; files
+  // created by an older version are tightened here.
+  restrictToOwner(options.dbFilename);
+  const umask = process.umask(0o077);
+  let child: ChildProcess;
+  try {
+    // A process group of its own: a Ctrl-C in the terminal reaches the service only, which
+    // stops this server after the worker (src/main.ts); the guard stops it if we are killed.
+    child = spawn(executablePath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  } finally {
+    process.umask(umask);
+  }
+  const exited = new Promise<ChildExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  child.once('error', (error) => options.log.error({ err: error }, 'the Temporal dev server could not be started'));
+  const guarded = child.pid ? guardChild(child.pid, 'SIGTERM') : null;
+  void exited.then(() => guarded?.release());
+  if (child.pid) writeFileSync(options.pidFile, `${child.pid}\n`, { mode: 0o600 });
   child.stdout?.on('data', (d: Buffer) => options.log.debug({ temporal: d.toString().trim() }, 'temporal dev server'));
-  child.stderr?.on('data', (d: Buffer) => options.log.warn({ temporal: d.toString().trim() }, 'temporal dev server'));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // Once asked to stop, what it says is its own shutdown: not a warning. Nor is what a
+  // worker's clean stop makes it say: an operation whose caller went away (`context
+  // canceled`: a poll cancelled as the worker stops, a client's deadline), or a task for the
+  // stopped worker's sticky queue (`task queue shutting down`: it goes to the normal queue).
+  let stopping = false;
+  child.stderr?.on('data', (d: Buffer) => {
+    for (const line of d
+      .toString()
+      .split('\n')
+      .filter((l) => l.trim())) {
+      const quiet = stopping || /error="?(context canceled|task queue shutting down)"?/.test(line);
+      options.log[quiet ? 'debug' : 'warn']({ temporal: line.trim() }, 'temporal dev server');
+    }
+  });
 
   const ready = await Promise.race([waitForPort(options.port, 60_000).then((up) => (up ? 'up' : 'timeout')), exited.then(() => 'exited')]);
   if (ready === 'exited') throw new Error(`the Temporal dev server exited during start (is port ${options.port} or ${options.uiPort} in use?)`);
-  if (ready === 'timeout') throw new Error(`the Temporal dev server did not listen on port ${options.port} within 60 s`);
+  if (ready === 'timeout') {
+    child.kill('SIGKILL');
+    throw new Error(`the Temporal dev server did not listen on port ${options.port} within 60 s`);
+  }
   // The port opens before the frontend serves: until then every call (a worker's first
   // one included) fails with "Frontend is not healthy yet".
   const healthy = await Promise.race([
-    waitForHealthyFrontend(address, 60_000).then((ok) => (ok ? 'healthy' : 'timeout')),
+    waitForHealthyFrontend(options.address, 60_000).then((ok) => (ok ? 'healthy' : 'timeout')),
     exited.then(() => 'exited'),
   ]);
   if (healthy === 'exited') throw new Error(`the Temporal dev server exited during start (is port ${options.port} or ${options.uiPort} in use?)`);
@@ -116,16 +199,29 @@ export async function startDevServer(options: {
     child.kill('SIGKILL');
     throw new Error(`the Temporal dev server on port ${options.port} did not become healthy within 60 s`);
   }
+  restrictToOwner(options.dbFilename);
   return {
-    address,
-    uiUrl,
+    pid: child.pid!,
+    exited,
     async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
+      stopping = true;
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const timeout = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(timeout);
     },
   };
+}
+
+/** The SQLite file and its -wal and -shm companions: owner only. */
+function restrictToOwner(dbFilename: string): void {
+  for (const file of [dbFilename, `${dbFilename}-wal`, `${dbFilename}-shm`]) {
+    try {
+      if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+    } catch {
+      /* not there (yet) */
+    }
+  }
 }
 
 /** Polls the frontend's gRPC health check until it answers SERVING; false after `timeoutMs`. */
