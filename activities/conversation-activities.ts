@@ -53,6 +53,26 @@ export function createConversationActivities({ store }: ActivityDeps) {
       return { result, drained };
     },
 
+    /**
+     * R13: takes the conversation from the agent and routes it again; the agent's freed
+     * capacity goes to the queue (R6). A retried attempt returns the outcome that stands.
+     */
+    async reassignConversation(input: {
+      conversationId: string;
+      fromAgentId: string;
+      waitingSince: number;
+      reason: 'reassigned' | 'agent_offline';
+      preferLastAgent: boolean;
+    }): Promise<RoutingOutcome & { drained: Assignment[] }> {
+      const outcome = await assignments.reassign({ ...input, waitingSince: new Date(input.waitingSince) });
+      return { ...outcome, drained: await assignments.drainForAgent(input.fromAgentId) };
+    },
+
+    /** R13: the conversations an agent who went offline holds. */
+    async listAssignedConversations(input: { agentId: string }): Promise<{ conversationId: string; workflowId: string }[]> {
+      return assignments.assignedTo(input.agentId);
+    },
+
     /** Who holds the conversation according to the database (the arbiter of assignment). */
     async currentAssignment(input: { conversationId: string }): Promise<{ status: string | null; agentId: string | null }> {
       const conversation = await store.conversations.get(input.conversationId);

@@ -27,6 +27,8 @@ export const database = proxyActivities<
     | 'routeConversation'
     | 'claimConversation'
     | 'transferConversation'
+    | 'reassignConversation'
+    | 'listAssignedConversations'
     | 'currentAssignment'
     | 'acknowledgeAssignments'
     | 'reconcileAssignments'

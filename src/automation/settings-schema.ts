@@ -89,6 +89,10 @@ export const automationSettingsInputSchema = z.strictObject({
       template: z.strictObject({ name: templateNameSchema, language: languageCodeSchema }).nullable().optional(),
     })
     .optional(),
+  // R13: X minutes (1 minute – 24 hours) without the assigned agent's reply.
+  reassign: z
+    .strictObject({ enabled: z.boolean().optional(), afterMinutes: int(1, 24 * 60, 'minutes').optional(), onAgentOffline: z.boolean().optional() })
+    .optional(),
   businessHours: businessHoursSchema.optional(),
 });
 

@@ -6,6 +6,7 @@ import { agentIdSchema, phoneNumberIdSchema } from './identifiers';
 import type { AgentWithLoad, Store } from '../store';
 import { AGENT_STATUSES } from '../../workflows/rules/vocabulary';
 import { QUEUE_DRAIN_WORKFLOW_TYPE, type QueueDrainWorkflowInput, queueDrainWorkflowId } from '../../workflows/queue-drain/contract';
+import { AGENT_OFFLINE_WORKFLOW_TYPE, type AgentOfflineWorkflowInput, agentOfflineWorkflowId } from '../../workflows/agent-offline/contract';
 import { HttpError } from './errors';
 import { parseOrThrow } from './validation';
 
@@ -46,9 +47,20 @@ export function createAgentsRouter(deps: { store: Store; temporal: Client; taskQ
     });
   }
 
+  /** R13: going offline; each conversation the agent holds decides whether to be routed again. */
+  async function tellConversationsOffline(agentId: string): Promise<void> {
+    const input: AgentOfflineWorkflowInput = { agentId };
+    await deps.temporal.workflow.start(AGENT_OFFLINE_WORKFLOW_TYPE, {
+      taskQueue: deps.taskQueue,
+      workflowId: agentOfflineWorkflowId(agentId, randomUUID()),
+      args: [input],
+    });
+  }
+
   router.put('/agents/:agentId', async (req, res) => {
     const { agentId } = parseOrThrow(agentIdParam, req.params, 'path');
     const body = parseOrThrow(agentBody, req.body ?? {}, 'body');
+    const wasOnline = (await store.agents.getWithLoad(agentId))?.status === 'online';
     const { created } = await store.agents.upsert({
       id: agentId,
       name: body.name,
@@ -57,6 +69,7 @@ export function createAgentsRouter(deps: { store: Store; temporal: Client; taskQ
       phoneNumberIds: body.phoneNumberIds ?? null,
     });
     if (body.status === 'online') await startDrain(agentId);
+    else if (wasOnline) await tellConversationsOffline(agentId);
     const agent = (await store.agents.getWithLoad(agentId))!;
     res.status(created ? 201 : 200).json(toAgent(agent));
   });
@@ -68,6 +81,7 @@ export function createAgentsRouter(deps: { store: Store; temporal: Client; taskQ
     if (!agent) throw new HttpError(404, 'not_found', `agent ${agentId} does not exist`);
     await store.agents.upsert({ ...agent, status });
     if (status === 'online') await startDrain(agentId);
+    else if (agent.status === 'online') await tellConversationsOffline(agentId);
     res.json(toAgent((await store.agents.getWithLoad(agentId))!));
   });
 

@@ -65,6 +65,63 @@ export class AssignmentStore {
     });
   }
 
+  /**
+   * R13: takes the conversation from `fromAgentId` (who never gets it back in this
+   * conversation) and routes it again as R3 `auto` among the other online agents of its
+   * number. Queued, it stands where a customer waiting since `waitingSince` stands: ahead
+   * of everyone who entered the queue after that. The old agent's freed capacity is
+   * drained by the caller. A retried attempt (no longer assigned to that agent) gets the
+   * conversation's current outcome.
+   */
+  async reassign(input: {
+    conversationId: string;
+    fromAgentId: string;
+    waitingSince: Date;
+    reason: Extract<RoutingReason, 'reassigned' | 'agent_offline'>;
+    preferLastAgent: boolean;
+  }): Promise<RoutingOutcome> {
+    return this.db.transaction(async (trx) => {
+      const found = await trx('conversations').where({ id: input.conversationId }).forUpdate().first();
+      if (!found) throw new Error(`conversation ${input.conversationId} does not exist`);
+      if (found.status !== 'assigned' || found.agent_id !== input.fromAgentId) {
+        const status = found.status === 'closed' ? 'unassigned' : found.status;
+        return { status, agentId: found.status === 'assigned' ? found.agent_id : null, othersAssigned: [] };
+      }
+      const excluded: string[] = [...new Set([...(found.excluded_agent_ids ?? []), input.fromAgentId])];
+      // Its place in the queue, should it be queued (or the place it was served from).
+      await trx('conversations').where({ id: input.conversationId }).update({ excluded_agent_ids: excluded, queued_at: input.waitingSince });
+      const agents = await lockOnlineAgents(trx, found.phone_number_id);
+      const candidate: QueuedRow = {
+        id: found.id,
+        workflow_id: found.workflow_id,
+        contact_id: found.contact_id,
+        queued_at: input.waitingSince,
+        excluded_agent_ids: excluded,
+      };
+      const assignments =
+        agents.length === 0
+          ? []
+          : await drainNumberQueue(trx, found.phone_number_id, agents, input.preferLastAgent, { row: candidate, reason: input.reason });
+      const mine = assignments.find((a) => a.conversationId === input.conversationId);
+      if (!mine) {
+        // Nobody else online: unassigned; everyone else full: queued by when its customer began waiting.
+        const status = agents.some((a) => !excluded.includes(a.id)) ? 'queued' : 'unassigned';
+        await because(trx, input.reason);
+        await trx('conversations')
+          .where({ id: input.conversationId })
+          .update({ status, agent_id: null, queued_at: status === 'queued' ? input.waitingSince : null, updated_at: trx.fn.now() });
+        return { status, agentId: null, othersAssigned: assignments };
+      }
+      return { status: 'assigned', agentId: mine.agentId, othersAssigned: assignments.filter((a) => a !== mine) };
+    });
+  }
+
+  /** R13: the conversations an agent holds (their workflows decide whether to be reassigned). */
+  async assignedTo(agentId: string): Promise<{ conversationId: string; workflowId: string }[]> {
+    const rows = await this.db('conversations').where({ agent_id: agentId, status: 'assigned' }).orderBy('id').select('id', 'workflow_id');
+    return rows.map((r: { id: string; workflow_id: string }) => ({ conversationId: r.id, workflowId: r.workflow_id }));
+  }
+
   /** R6: the agent's load may have dropped; give them the oldest queued conversations. */
   async drainForAgent(agentId: string): Promise<Assignment[]> {
     return this.db.transaction(async (trx) => {
@@ -79,6 +136,8 @@ export class AssignmentStore {
           .modify((q) => {
             if (agent.phone_number_ids) q.whereIn('phone_number_id', agent.phone_number_ids);
           })
+          // R13: never back to an agent it was taken from.
+          .whereRaw(`NOT (? = ANY(COALESCE(excluded_agent_ids, '{}')))`, [agentId])
           .orderBy([{ column: 'queued_at' }, { column: 'id' }])
           .forUpdate()
           .first('id', 'workflow_id');
@@ -158,26 +217,48 @@ async function lockOnlineAgents(trx: Knex.Transaction, phoneNumberId: string): P
   return agents.map((a) => ({ ...a, load: loadByAgent.get(a.id) ?? 0 }));
 }
 
-/** Assigns the number's queue in FIFO order while any online agent has capacity. */
+interface QueuedRow {
+  id: string;
+  workflow_id: string;
+  contact_id: string;
+  queued_at: Date;
+  excluded_agent_ids: string[] | null;
+}
+
+/**
+ * Assigns the number's queue in FIFO order while any online agent has capacity. An agent a
+ * conversation was taken from (R13) never gets it; such a conversation waits for another
+ * agent while those behind it may be served. `candidate` (R13) is a conversation not in the
+ * queue yet that takes its place by `queued_at` and, when assigned, records `reason`.
+ */
 async function drainNumberQueue(
   trx: Knex.Transaction,
   phoneNumberId: string,
   agents: AgentCapacity[],
   preferLastAgent: boolean,
+  candidate?: { row: QueuedRow; reason: RoutingReason },
 ): Promise<Assignment[]> {
   const assignments: Assignment[] = [];
-  const queued = await trx('conversations')
+  const queued = (await trx('conversations')
     .where({ phone_number_id: phoneNumberId, status: 'queued' })
     .orderBy([{ column: 'queued_at' }, { column: 'id' }])
     .forUpdate()
-    .select('id', 'workflow_id', 'contact_id');
+    .select('id', 'workflow_id', 'contact_id', 'queued_at', 'excluded_agent_ids')) as QueuedRow[];
+  if (candidate) {
+    const at = candidate.row.queued_at.getTime();
+    const index = queued.findIndex((q) => q.queued_at.getTime() > at || (q.queued_at.getTime() === at && q.id > candidate.row.id));
+    queued.splice(index < 0 ? queued.length : index, 0, candidate.row);
+  }
   for (const conversation of queued) {
-    const available = agents.filter((a) => a.load < a.reception_limit);
-    if (available.length === 0) break;
+    if (!agents.some((a) => a.load < a.reception_limit)) break;
+    const excluded = conversation.excluded_agent_ids ?? [];
+    const available = agents.filter((a) => a.load < a.reception_limit && !excluded.includes(a.id));
+    if (available.length === 0) continue;
     const lastAgentId = preferLastAgent ? await previousAgentOf(trx, phoneNumberId, conversation.contact_id, conversation.id) : null;
     const lastAgent = available.find((a) => a.id === lastAgentId);
     const agent = lastAgent ?? leastLoaded(available);
-    await because(trx, lastAgent ? 'last_agent' : 'least_loaded');
+    const isCandidate = conversation === candidate?.row;
+    await because(trx, isCandidate ? candidate.reason : lastAgent ? 'last_agent' : 'least_loaded');
     await assign(trx, conversation.id, agent.id);
     agent.load += 1;
     agent.last_assigned_at = new Date();
@@ -252,7 +333,8 @@ export async function reconcileAssignments(db: Database, store: AssignmentStore,
     .whereExists(
       db('conversations as q')
         .where('q.status', 'queued')
-        .andWhere((q) => q.whereNull('a.phone_number_ids').orWhereRaw('q.phone_number_id = ANY(a.phone_number_ids)')),
+        .andWhere((q) => q.whereNull('a.phone_number_ids').orWhereRaw('q.phone_number_id = ANY(a.phone_number_ids)'))
+        .andWhereRaw(`NOT (a.id = ANY(COALESCE(q.excluded_agent_ids, '{}')))`),
     )
     .select('a.id');
   for (const agent of idle) await store.drainForAgent(agent.id);

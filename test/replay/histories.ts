@@ -125,8 +125,9 @@ export function phoneNumberLikeStrings(value: unknown, allowed: ReadonlySet<stri
   };
   const visit = (v: unknown, key = ''): void => {
     if (typeof v === 'string') {
-      // Event ids, timestamps and durations ("315360000s") are not phone numbers.
-      if (key === 'eventId' || /^\d{4}-\d\d-\d\dT/.test(v) || /^\d+(\.\d+)?s$/.test(v)) return;
+      // Event ids, timestamps, durations ("315360000s") and the recording's commit (an
+      // abbreviated hash may be all digits, "0101587+dirty") are not phone numbers.
+      if (key === 'eventId' || key === 'recordedFrom' || /^\d{4}-\d\d-\d\dT/.test(v) || /^\d+(\.\d+)?s$/.test(v)) return;
       visitString(v);
     } else if (Array.isArray(v)) {
       for (const item of v) visit(item, key);

@@ -455,6 +455,43 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'reassign-unanswered-and-offline',
+    covers:
+      'R13: taken from the agent after X without a reply and routed to another (never back); the agent-offline workflow signals the conversations of an agent who went offline; R7 reminder before X; in flight',
+    async run(c) {
+      await c.configure({
+        reminder: { enabled: true, waitMinutes: 5, message: REMINDER },
+        reassign: { enabled: true, afterMinutes: 15, onAgentOffline: true },
+      });
+      await c.k.addAgent('alice', PN, 2);
+      await c.k.addAgent('bob', PN, 2);
+      await c.k.customerSays(contact('unanswered'), PN, 'Hello? Anyone?');
+      const unanswered = await c.k.conversationIn(contact('unanswered'), PN, 'assigned');
+      assert.equal(unanswered.agent_id, 'alice');
+      await c.k.settle(unanswered);
+      const start = await reminderStart(c.k, unanswered);
+      await c.k.advanceTo(unanswered, start + 5 * MINUTE);
+      assert.equal((await c.k.waitForAutomation(unanswered, 'reminder'))[0].status, 'accepted');
+      await c.k.advanceTo(unanswered, start + 15 * MINUTE);
+      await eventually(async () => (await c.k.state(unanswered))?.agentId === 'bob', 10_000, 'reassigned to bob');
+      await c.k.settle(unanswered);
+      await c.k.customerSays(contact('offline'), PN, 'Hi, I need help');
+      const left = await c.k.conversationIn(contact('offline'), PN, 'assigned');
+      assert.equal(left.agent_id, 'alice');
+      await c.k.settle(left);
+      // As PUT /agents/:id/status with status offline does.
+      await c.h.db('agents').where({ id: 'alice' }).update({ status: 'offline' });
+      const offlineId = 'agent-offline:alice:replay';
+      await c.h.env.client.workflow.start('agentOfflineWorkflow', { taskQueue: c.h.taskQueue, workflowId: offlineId, args: [{ agentId: 'alice' }] });
+      await completed(c, offlineId);
+      await eventually(async () => (await c.k.state(left))?.agentId === 'bob', 10_000, 'moved to bob');
+      await c.k.settle(left);
+      await c.record(offlineId, 'offline');
+      await c.recordConversation(unanswered, 'reassigned-after-x');
+      await c.recordConversation(left, 'reassigned-agent-offline');
+    },
+  },
+  {
     name: 'event-delivery',
     covers: "SPEC §9: a subscription delivers a conversation's events in order, is woken by a signal for more, and waits for its next look",
     async run(c) {

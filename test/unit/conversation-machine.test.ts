@@ -84,6 +84,8 @@ function describeCommand(c: ConversationCommand): string {
       return `reply ${c.author}`;
     case 'close':
       return `close ${c.reason}`;
+    case 'reassign':
+      return `reassign ${c.reason}`;
   }
 }
 const names = (commands: ConversationCommand[]) => commands.map(describeCommand);
@@ -545,6 +547,56 @@ describe('conversation machine (SPEC §3)', () => {
       c.routed('queued', T0 + SECOND);
       assert.deepEqual(c.assigned(AGENT_A, T0 + 10 * MINUTE), []);
       assert.deepEqual(c.loggedNames, ['route auto', 'send queue_reply']);
+    });
+  });
+
+  describe('R13 reassignment', () => {
+    const X = 15;
+    const on = { reassign: { enabled: true, afterMinutes: X, onAgentOffline: true } } satisfies SettingsPatch;
+
+    it('when X passes without a reply, then it is taken from the agent, remembered, and routed again; the next agent gets the full X', () => {
+      const assignedAt = T0 + SECOND;
+      const c = assignedConversation(on, assignedAt);
+      assert.deepEqual(dueTimers(c.state), [{ rule: 'reassign', at: assignedAt + X * MINUTE }]);
+      assert.deepEqual(c.tick(assignedAt + X * MINUTE - 1), []);
+      assert.deepEqual(c.tick(assignedAt + X * MINUTE), [{ type: 'reassign', fromAgentId: AGENT_A, reason: 'reassigned', waitingSince: T0 }]);
+      assert.equal(c.state.status, 'routing');
+      assert.deepEqual(c.state.excludedAgentIds, [AGENT_A]);
+      const again = assignedAt + X * MINUTE + SECOND;
+      c.routed('assigned', again, AGENT_B);
+      assert.deepEqual(dueTimers(c.state), [{ rule: 'reassign', at: again + X * MINUTE }]);
+    });
+
+    it('when W < X, then the reminder and the reassignment both fire, each at its own time', () => {
+      const c = assignedConversation({ ...on, reminder: { enabled: true, waitMinutes: 5 } });
+      assert.deepEqual(c.runUntil(T0 + X * MINUTE + SECOND), [
+        { at: T0 + SECOND + 5 * MINUTE, what: 'send reminder' },
+        { at: T0 + SECOND + X * MINUTE, what: 'reassign reassigned' },
+      ]);
+    });
+
+    it('when the agent replies before X, then nothing is due; when off (the default), then no timer', () => {
+      const c = assignedConversation(on);
+      c.agentReplies(T0 + MINUTE);
+      assert.deepEqual(dueTimers(c.state), []);
+      assert.deepEqual(dueTimers(assignedConversation({}).state), []);
+    });
+
+    it('when the agent goes offline, then only their conversation awaiting a reply is reassigned, and only with onAgentOffline', () => {
+      assert.deepEqual(names(assignedConversation(on).apply({ type: 'agent_offline', agentId: AGENT_A })), ['reassign agent_offline']);
+      assert.deepEqual(assignedConversation(on).apply({ type: 'agent_offline', agentId: AGENT_B }), [], 'another agent');
+      const answered = assignedConversation(on);
+      answered.agentReplies(T0 + MINUTE);
+      assert.deepEqual(answered.apply({ type: 'agent_offline', agentId: AGENT_A }), [], 'not awaiting a reply');
+      const notOnOffline = assignedConversation({ reassign: { enabled: true, onAgentOffline: false } });
+      assert.deepEqual(notOnOffline.apply({ type: 'agent_offline', agentId: AGENT_A }), []);
+    });
+
+    it('when states or settings from before R13 lack the block, then nothing is due', () => {
+      const c = assignedConversation({});
+      const old = { ...c.state, settings: { ...c.state.settings, reassign: undefined } };
+      assert.deepEqual(dueTimers(old), []);
+      assert.deepEqual(step(old, { type: 'agent_offline', agentId: AGENT_A }, T0 + MINUTE).commands, []);
     });
   });
 

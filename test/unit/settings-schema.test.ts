@@ -88,3 +88,20 @@ describe('settings validation: R14 business hours', () => {
     assert.match(issuesOf({ businessHours: { outOfOfficeMessage: { type: 'text', text: { body: '' } } } })[0], /^businessHours\.outOfOfficeMessage/);
   });
 });
+
+describe('settings validation: R13 reassignment', () => {
+  it('when afterMinutes is 1 or 1440, then it is accepted; 0 and 1441 are refused naming the field', () => {
+    assert.deepEqual(issuesOf({ reassign: { afterMinutes: 1 } }), []);
+    assert.deepEqual(issuesOf({ reassign: { afterMinutes: 1440 } }), []);
+    assert.deepEqual(issuesOf({ reassign: { afterMinutes: 0 } }), ['reassign.afterMinutes: must be between 1 and 1440 minutes']);
+    assert.deepEqual(issuesOf({ reassign: { afterMinutes: 1441 } }), ['reassign.afterMinutes: must be between 1 and 1440 minutes']);
+    assert.match(issuesOf({ reassign: { afterMinutes: 2.5 } })[0], /^reassign\.afterMinutes: .*whole number/);
+    assert.match(issuesOf({ reassign: { onAgentOffline: 'yes' } })[0], /^reassign\.onAgentOffline/);
+    assert.match(issuesOf({ reassign: { after: 5 } })[0], /^reassign/);
+  });
+
+  it('when nothing is given, then it is off, after 15 minutes, not on going offline', () => {
+    assert.deepEqual(settingsFromInput({}).reassign, { enabled: false, afterMinutes: 15, onAgentOffline: false });
+    assert.deepEqual(settingsFromInput({ reassign: { enabled: true } }).reassign, { enabled: true, afterMinutes: 15, onAgentOffline: false });
+  });
+});

@@ -10,6 +10,7 @@ const RULE_NAMES: Record<string, string> = {
   queue_position: 'Queue position update',
   out_of_office: 'Out-of-office message',
   reminder: 'Reminder',
+  reassign: 'Reassignment',
   auto_close: 'Auto-close',
   bot_timeout: 'Bot inactivity close',
   welcome: 'Welcome message',
@@ -26,6 +27,8 @@ const ROUTING_REASONS: Record<string, string> = {
   bot: 'this number starts with the bot',
   claimed: 'claimed',
   transferred: 'transferred',
+  reassigned: 'taken from an agent who did not reply in time',
+  agent_offline: 'taken from an agent who went offline',
 };
 
 const CLOSE_REASONS: Record<string, string> = {
@@ -87,7 +90,10 @@ export function describeTimeline(e: TimelineEntry): string {
           : outcome;
     }
     case 'transferred':
-      return `Transferred from ${agent(e.previousAgentId)} to ${agent(e.agentId)}`;
+      // R13: a reassignment straight to another agent is recorded as a transfer with its reason.
+      return e.reason === 'reassigned' || e.reason === 'agent_offline'
+        ? `Reassigned from ${agent(e.previousAgentId)} to ${agent(e.agentId)}: ${ROUTING_REASONS[String(e.reason)]}`
+        : `Transferred from ${agent(e.previousAgentId)} to ${agent(e.agentId)}`;
     case 'timer_armed':
       return `${ruleName(e.rule)} timer armed, due ${at(e.dueAt)}`;
     case 'timer_rearmed':

@@ -49,6 +49,8 @@ export const customerMessageSignal = defineSignal<[CustomerMessageSignal]>('cust
 /** The queue was drained into this conversation (the database already records it). */
 export const assignedFromQueueSignal = defineSignal<[{ agentId: string; conversationId: string }]>('assignedFromQueue');
 export const settingsChangedSignal = defineSignal<[{ settings: AutomationSettings }]>('settingsChanged');
+/** R13: the agent went offline; the conversation decides whether to be routed again. */
+export const agentOfflineSignal = defineSignal<[{ agentId: string; conversationId: string }]>('agentOffline');
 
 /** What a conversation action returns once it took effect. */
 export interface ConversationActionResult {

@@ -11,6 +11,7 @@ import {
   type Addressed,
   type ConversationActionResult,
   type ConversationWorkflowInput,
+  agentOfflineSignal,
   agentReplyUpdate,
   assignUpdate,
   assignedFromQueueSignal,
@@ -37,6 +38,9 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     conversation.receive({ kind: 'event', event: { type: 'assigned', agentId }, conversationId }),
   );
   setHandler(settingsChangedSignal, ({ settings }) => conversation.receive({ kind: 'event', event: { type: 'settings_changed', settings } }));
+  setHandler(agentOfflineSignal, ({ agentId, conversationId }) =>
+    conversation.receive({ kind: 'event', event: { type: 'agent_offline', agentId }, conversationId }),
+  );
 
   // Each action is validated (refused before it reaches history when it cannot succeed),
   // then queued; the main loop judges it again when its turn comes.

@@ -293,6 +293,23 @@ export class Conversation {
             await whatsapp.sendMessage({ ...outbound, author: command.author, automation: null, agentId: command.agentId, message: command.message }),
           );
           break;
+        case 'reassign': {
+          // R13: routed again without the agent; their freed capacity drains the queue (R6).
+          const outcome = await database.reassignConversation({
+            conversationId: s.conversationId,
+            fromAgentId: command.fromAgentId,
+            waitingSince: command.waitingSince,
+            reason: command.reason,
+            preferLastAgent: s.settings.routing.preferLastAgent,
+          });
+          for (const [id, reply] of await this.apply({ type: 'routed', status: outcome.status, agentId: outcome.agentId })) replies.set(id, reply);
+          const mine =
+            outcome.status === 'assigned' && outcome.agentId
+              ? [{ conversationId: s.conversationId, workflowId: this.workflowId, agentId: outcome.agentId }]
+              : [];
+          await this.announce([...mine, ...outcome.othersAssigned, ...outcome.drained]);
+          break;
+        }
         case 'close': {
           const { drained } = await database.closeConversation({ conversationId: s.conversationId, reason: command.reason });
           await this.announce(drained);

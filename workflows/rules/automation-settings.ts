@@ -36,6 +36,12 @@ export interface AutomationSettings {
    * instead of the R4/R5 message, once per closed period; `pauseClocks` makes R7 count
    * business time only. Settings stored before R14 lack the block (read as off).
    */
+  /**
+   * R13: an assigned conversation whose customer has waited X minutes (measured as R7 does)
+   * is taken from its agent and routed again; `onAgentOffline` does the same at once when
+   * the agent goes offline. Settings stored before R13 lack the block (read as off).
+   */
+  reassign?: { enabled: boolean; afterMinutes: number; onAgentOffline: boolean };
   businessHours?: BusinessHours & { enabled: boolean; pauseClocks: boolean; outOfOfficeMessage: OutboundMessageContent };
 }
 
@@ -67,6 +73,7 @@ export const DEFAULT_AUTOMATION_SETTINGS: AutomationSettings = {
   },
   autoClose: { enabled: false, afterMinutes: 1440 },
   csat: { enabled: false, body: 'How did we do? Please rate the help you received.', buttonText: 'Rate us', template: null },
+  reassign: { enabled: false, afterMinutes: 15, onAgentOffline: false },
   businessHours: {
     enabled: false,
     timezone: 'UTC',

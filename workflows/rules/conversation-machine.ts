@@ -66,6 +66,8 @@ export interface ConversationState {
   toldPosition?: number | null;
   /** R14: the closed period (its start) the out-of-office message was sent in; absent before R14. */
   outOfOfficePeriod?: number | null;
+  /** R13: the agents this conversation was taken from (never routed back to them); absent before R13. */
+  excludedAgentIds?: string[];
 }
 
 export type ConversationEvent =
@@ -90,6 +92,8 @@ export type ConversationEvent =
   | { type: 'settings_changed'; settings: AutomationSettings }
   /** R15: the place in the queue a queue message was sent with (or found, for an update). */
   | { type: 'queue_position_known'; position: number; told: boolean }
+  /** R13: the agent went offline (through the API); each of their conversations decides. */
+  | { type: 'agent_offline'; agentId: string }
   | { type: 'tick' };
 
 export type ConversationCommand =
@@ -104,7 +108,12 @@ export type ConversationCommand =
   | { type: 'send_reply'; author: 'agent' | 'bot'; agentId: string | null; message: OutboundMessageContent; requestId: string }
   /** R11: a message that would leave the 24-hour window is recorded, not sent. */
   | { type: 'skip'; automation: Automation; message: OutboundMessageContent; reason: string }
-  | { type: 'close'; reason: CloseReason; agentId: string | null };
+  | { type: 'close'; reason: CloseReason; agentId: string | null }
+  /**
+   * R13: take the conversation from `fromAgentId` and route it again (R3 `auto`) among the
+   * others; if it is queued, it stands where a customer waiting since `waitingSince` stands.
+   */
+  | { type: 'reassign'; fromAgentId: string; reason: 'reassigned' | 'agent_offline'; waitingSince: number };
 
 export interface StepResult {
   state: ConversationState;
@@ -280,6 +289,12 @@ export function step(state: ConversationState, event: ConversationEvent, now: nu
     case 'queue_position_known':
       if (state.status !== 'queued' || (!event.told && state.toldPosition != null)) return { state, commands: [] };
       return { state: { ...state, toldPosition: event.position }, commands: [] };
+    case 'agent_offline': {
+      // R13: only a conversation of that agent that awaits their reply, and only when enabled.
+      const r = state.settings.reassign;
+      const awaits = state.status === 'assigned' && state.agentId === event.agentId && state.unansweredSince !== null;
+      return r?.enabled && r.onAgentOffline && awaits ? reassign(state, 'agent_offline') : { state, commands: [] };
+    }
     case 'tick':
       return onTick(state, now);
   }
@@ -355,6 +370,20 @@ function close(state: ConversationState, reason: CloseReason, now: number): Step
   return { state: next, commands };
 }
 
+/** R13: taken from the current agent and routed again, never back to them in this conversation. */
+function reassign(state: ConversationState, reason: 'reassigned' | 'agent_offline'): StepResult {
+  const fromAgentId = state.agentId!;
+  const excluded = state.excludedAgentIds ?? [];
+  const next: ConversationState = {
+    ...state,
+    status: 'routing',
+    agentId: null,
+    assignedAt: null,
+    excludedAgentIds: excluded.includes(fromAgentId) ? excluded : [...excluded, fromAgentId],
+  };
+  return { state: next, commands: [{ type: 'reassign', fromAgentId, reason, waitingSince: state.unansweredSince! }] };
+}
+
 function onSettingsChanged(state: ConversationState, settings: AutomationSettings): StepResult {
   const next = { ...state, settings };
   // A reply that is no longer wanted is forgotten rather than sent on re-enable.
@@ -387,6 +416,11 @@ function onTick(state: ConversationState, now: number): StepResult {
         next = { ...next, reminderSentInStretch: true };
         commands.push(automated(next, 'reminder', next.settings.reminder.message, dueAt));
         break;
+      case 'reassign': {
+        // Whatever else was due is judged again once the conversation has its next agent.
+        const taken = reassign(next, 'reassigned');
+        return { state: taken.state, commands: [...commands, ...taken.commands] };
+      }
       case 'auto_close': {
         const closed = close(next, 'auto_close', dueAt);
         return { state: closed.state, commands: [...commands, ...closed.commands] };
@@ -409,7 +443,13 @@ function onTick(state: ConversationState, now: number): StepResult {
   return { state: next, commands };
 }
 
-export type TimerRule = 'unassigned_reply' | 'queue_position' | 'reminder' | 'auto_close' | 'bot_timeout';
+export type TimerRule = 'unassigned_reply' | 'queue_position' | 'reminder' | 'reassign' | 'auto_close' | 'bot_timeout';
+
+/** R14 pauseClocks: `wait` of business time only (Infinity when the hours never open). */
+function afterWaiting(settings: AutomationSettings, from: number, wait: number): number {
+  const hours = settings.businessHours;
+  return hours?.enabled && hours.pauseClocks ? addBusinessTime(hours, from, wait) : from + wait;
+}
 
 /** The armed timers and when each fires, derived from state and settings. */
 export function dueTimers(state: ConversationState): { rule: TimerRule; at: number }[] {
@@ -423,10 +463,14 @@ export function dueTimers(state: ConversationState): { rule: TimerRule; at: numb
       // R7: an agent who just received the conversation gets the full waiting time.
       const from = Math.max(state.unansweredSince, state.assignedAt ?? state.unansweredSince);
       // R14 pauseClocks: only business time counts (Infinity when the hours never open: no timer).
-      const hours = s.businessHours;
-      const wait = s.reminder.waitMinutes * MINUTE;
-      const at = hours?.enabled && hours.pauseClocks ? addBusinessTime(hours, from, wait) : from + wait;
+      const at = afterWaiting(s, from, s.reminder.waitMinutes * MINUTE);
       if (Number.isFinite(at)) timers.push({ rule: 'reminder', at });
+    }
+    if (s.reassign?.enabled && state.unansweredSince !== null) {
+      // R13, measured as R7: the agent who just received the conversation gets the full X.
+      const from = Math.max(state.unansweredSince, state.assignedAt ?? state.unansweredSince);
+      const at = afterWaiting(s, from, s.reassign.afterMinutes * MINUTE);
+      if (Number.isFinite(at)) timers.push({ rule: 'reassign', at });
     }
     if (s.autoClose.enabled && state.lastAgentReplyAwaitingCustomer !== null) {
       timers.push({ rule: 'auto_close', at: state.lastAgentReplyAwaitingCustomer + s.autoClose.afterMinutes * MINUTE });

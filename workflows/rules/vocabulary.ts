@@ -102,6 +102,9 @@ export const ROUTING_REASONS = [
   'bot',
   'claimed',
   'transferred',
+  // R13: taken from an agent who did not answer in time, or who went offline.
+  'reassigned',
+  'agent_offline',
 ] as const;
 export type RoutingReason = (typeof ROUTING_REASONS)[number];
 

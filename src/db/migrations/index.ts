@@ -6,6 +6,7 @@ import * as people from './0004_people';
 import * as inboundRelay from './0006_inbound_relay';
 import * as timelineTimers from './0007_timeline_timers';
 import * as outboundEvents from './0008_outbound_events';
+import * as reassignment from './0009_reassignment';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -20,4 +21,5 @@ export const migrations: NamedMigration[] = [
   { name: '0006_inbound_relay', ...inboundRelay },
   { name: '0007_timeline_timers', ...timelineTimers },
   { name: '0008_outbound_events', ...outboundEvents },
+  { name: '0009_reassignment', ...reassignment },
 ];

@@ -60,6 +60,11 @@ const SECTIONS: { key: string; title: string; help: string }[] = [
     help: 'After a human agent’s conversation ends, the customer is asked to rate it. The five options are fixed.',
   },
   {
+    key: 'reassign',
+    title: 'Reassignment',
+    help: 'If the assigned agent has not replied to the customer within this time, the conversation is taken from them and routed to another online agent (never back to them in this conversation). The agent is told, and the timeline records why. The reminder is independent of it.',
+  },
+  {
     key: 'businessHours',
     title: 'Business hours',
     help: 'Outside these hours a customer waiting for a person gets the out-of-office message instead of the unassigned or queue message, once per closed period. Agents online out of hours still get work.',
@@ -281,6 +286,35 @@ function Section(props: { section: (typeof SECTIONS)[number]; saved: Settings; p
         <Text size="sm">
           {Number.isFinite(minutes) && minutes > 0
             ? `Closes ${minutes >= 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60 ? `${minutes % 60} min` : ''}` : `${minutes} min`} after the agent’s last reply if the customer is silent.`
+            : 'Enter a time.'}
+        </Text>
+      );
+      break;
+    }
+    case 'reassign': {
+      const minutes = Number(draft.afterMinutes);
+      editor = (
+        <>
+          <NumberInput
+            label="Reassign after (minutes, 1–1440)"
+            value={draft.afterMinutes as number}
+            onChange={(v) => set('afterMinutes', v === '' ? '' : Number(v))}
+            error={fieldError('afterMinutes')}
+            allowDecimal={false}
+            w={260}
+          />
+          <Switch
+            label="Also when the agent goes offline (their conversations awaiting a reply are routed again at once)"
+            checked={Boolean(draft.onAgentOffline)}
+            onChange={(e) => set('onAgentOffline', e.currentTarget.checked)}
+            error={fieldError('onAgentOffline')}
+          />
+        </>
+      );
+      preview = (
+        <Text size="sm">
+          {Number.isFinite(minutes) && minutes > 0
+            ? `A customer left without a reply for ${minutes >= 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60 ? `${minutes % 60} min` : ''}` : `${minutes} min`} is given to another agent${draft.onAgentOffline ? '; so is one whose agent goes offline.' : '.'}`
             : 'Enter a time.'}
         </Text>
       );
@@ -544,7 +578,7 @@ function BusinessHoursEditor(props: {
         error={errors.timezone}
       />
       <Switch
-        label="Pause the reminder clock outside business hours (it counts business time only)"
+        label="Pause the reminder and reassignment clocks outside business hours (they count business time only)"
         checked={Boolean(draft.pauseClocks)}
         onChange={(e) => set('pauseClocks', e.currentTarget.checked)}
       />
