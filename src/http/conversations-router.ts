@@ -1,6 +1,8 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
+import type { AutomationSettings } from '../../workflows/rules/automation-settings';
+import { isOpen, nextOpening } from '../../workflows/rules/business-hours';
 import { agentIdSchema, phoneNumberIdSchema } from './identifiers';
 import { type Conversation, InvalidCursor, type Message, type Store, type TimelineEntry } from '../store';
 import type { Logger } from '../logger';
@@ -73,12 +75,19 @@ export function createConversationsRouter(deps: { store: Store; temporal: Client
     const { id } = parseOrThrow(idParam, req.params, 'path');
     const conversation = await store.conversations.get(id);
     if (!conversation) throw new HttpError(404, 'not_found', `conversation ${id} does not exist`);
-    const [messages, timeline, timers] = await Promise.all([
+    const [messages, timeline, timers, settings] = await Promise.all([
       store.messages.listForConversation(id),
       store.activity.timeline(id),
       timersOf(conversation),
+      store.settings.get(conversation.phoneNumberId),
     ]);
-    res.json({ ...toConversation(conversation), messages: messages.map(toMessage), timers, timeline: timeline.map(toTimelineEntry) });
+    res.json({
+      ...toConversation(conversation),
+      messages: messages.map(toMessage),
+      timers,
+      timeline: timeline.map(toTimelineEntry),
+      businessHours: businessHoursNow(settings.businessHours, Date.now()),
+    });
   });
 
   router.get('/contacts/:id', async (req, res) => {
@@ -141,4 +150,12 @@ export function toMessage(m: Message) {
     sentAt: m.sentAt,
     statusAt: m.statusAt,
   };
+}
+
+/** R14, for the people serving the conversation: whether its number is open now, and when it opens. */
+export function businessHoursNow(hours: AutomationSettings['businessHours'], now: number) {
+  if (!hours?.enabled) return null;
+  const open = isOpen(hours, now);
+  const next = open ? null : nextOpening(hours, now);
+  return { timezone: hours.timezone, open, nextOpeningAt: next === null ? null : new Date(next).toISOString() };
 }

@@ -295,6 +295,14 @@ const conversationDetail = component(
         .nullable()
         .describe('the deadlines armed now, soonest first; null when the workflow did not answer in time'),
       timeline: z.array(timelineEntry).describe('every decision, oldest first'),
+      businessHours: z
+        .object({
+          timezone: z.string(),
+          open: z.boolean(),
+          nextOpeningAt: timestamp.nullable().describe('null when open, or when the hours never open'),
+        })
+        .nullable()
+        .describe("R14: the number's business hours now; null when they are off"),
     }),
   ),
 );

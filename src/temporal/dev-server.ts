@@ -177,7 +177,8 @@ async function spawnDevServer(
       .toString()
       .split('\n')
       .filter((l) => l.trim())) {
-      const quiet = stopping || /error="?(context canceled|task queue shutting down)"?/.test(line);
+      // (The cause may come last: `error="GetTasks operation failed. … Error: context canceled"`.)
+      const quiet = stopping || /error="?[^"]*(context canceled|task queue shutting down)/.test(line);
       options.log[quiet ? 'debug' : 'warn']({ temporal: line.trim() }, 'temporal dev server');
     }
   });

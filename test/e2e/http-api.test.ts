@@ -42,6 +42,7 @@ describe('HTTP API (SPEC §6) against the running service', function () {
         'csat',
         'iceBreakers',
         'queueReply',
+        'reassign',
         'reminder',
         'routing',
         'unassignedReply',

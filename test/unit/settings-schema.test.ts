@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { automationSettingsInputSchema, settingsFromInput } from '../../src/automation/settings-schema';
+import { businessHoursNow } from '../../src/http/conversations-router';
 
 const issuesOf = (input: unknown) => {
   const result = automationSettingsInputSchema.safeParse(input);
@@ -103,5 +104,28 @@ describe('settings validation: R13 reassignment', () => {
   it('when nothing is given, then it is off, after 15 minutes, not on going offline', () => {
     assert.deepEqual(settingsFromInput({}).reassign, { enabled: false, afterMinutes: 15, onAgentOffline: false });
     assert.deepEqual(settingsFromInput({ reassign: { enabled: true } }).reassign, { enabled: true, afterMinutes: 15, onAgentOffline: false });
+  });
+});
+
+describe('business hours as the conversation detail shows them (R14)', () => {
+  const hours = {
+    enabled: true,
+    timezone: 'Europe/Madrid',
+    pauseClocks: false,
+    weekly: { mon: [['09:00', '18:00']], tue: [], wed: [], thu: [], fri: [], sat: [], sun: [] } as Record<string, [string, string][]>,
+    closedDates: [],
+    outOfOfficeMessage: { type: 'text', text: { body: 'closed' } },
+  } as unknown as Parameters<typeof businessHoursNow>[0];
+
+  it('when the number is open, then open with no next opening; when closed, then the next opening in UTC; off, then null', () => {
+    // Monday 2026-12-07 10:00 in Madrid is 09:00Z; Sunday 2026-12-06 12:00Z is closed until Monday 09:00 Madrid (08:00Z).
+    assert.deepEqual(businessHoursNow(hours, Date.parse('2026-12-07T09:00:00Z')), { timezone: 'Europe/Madrid', open: true, nextOpeningAt: null });
+    assert.deepEqual(businessHoursNow(hours, Date.parse('2026-12-06T12:00:00Z')), {
+      timezone: 'Europe/Madrid',
+      open: false,
+      nextOpeningAt: '2026-12-07T08:00:00.000Z',
+    });
+    assert.equal(businessHoursNow({ ...hours!, enabled: false }, Date.now()), null);
+    assert.equal(businessHoursNow(undefined, Date.now()), null);
   });
 });

@@ -91,6 +91,8 @@ export interface ConversationDetail extends Conversation {
   messages: Message[];
   timers?: { rule: string; dueAt: string }[];
   timeline?: TimelineEntry[];
+  /** R14: null when the number has no business hours. */
+  businessHours?: { timezone: string; open: boolean; nextOpeningAt: string | null } | null;
 }
 
 export interface Agent {

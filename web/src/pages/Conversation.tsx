@@ -87,6 +87,13 @@ export function ConversationPane({ id, onChanged }: { id: string; onChanged(): v
                 {detail.agentId ? `Assigned to ${detail.agentId}` : 'Not assigned'}
                 {detail.closeReason ? ` · closed (${detail.closeReason.replace('_', ' ')})` : ''}
               </Text>
+              {detail.businessHours ? (
+                <Badge variant="light" color={detail.businessHours.open ? 'teal' : 'orange'} data-testid="business-hours-state">
+                  {detail.businessHours.open
+                    ? 'Within business hours'
+                    : `Out of hours${detail.businessHours.nextOpeningAt ? ` · opens ${formatTime(detail.businessHours.nextOpeningAt)}` : ''}`}
+                </Badge>
+              ) : null}
             </Group>
           </div>
           <Group gap="xs">
