@@ -11,6 +11,15 @@ export function withLogContext<T>(fields: Record<string, unknown>, fn: () => T):
   return logContext.run({ ...logContext.getStore(), ...fields }, fn);
 }
 
+/**
+ * Like withLogContext, for work that is its own root (an activity): it carries these fields
+ * only, never those of whatever async context happened to schedule it (say, the HTTP
+ * request during which an embedded worker's poll loop went on).
+ */
+export function withOwnLogContext<T>(fields: Record<string, unknown>, fn: () => T): T {
+  return logContext.run({ ...fields }, fn);
+}
+
 export type LogFormat = 'auto' | 'pretty' | 'json';
 
 /** One structured logger for every process; readable in a terminal, JSON otherwise (LOG_FORMAT). */

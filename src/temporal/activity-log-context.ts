@@ -1,6 +1,6 @@
 import type { Context } from '@temporalio/activity';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
-import { withLogContext } from '../logger';
+import { withOwnLogContext } from '../logger';
 
 /**
  * Every line an activity logs (through the service's logger, however deep) carries the
@@ -14,7 +14,7 @@ export class ActivityLogContext implements ActivityInboundCallsInterceptor {
     const { info } = this.context;
     const first = input.args[0] as { conversationId?: unknown } | undefined;
     const conversationId = typeof first?.conversationId === 'string' ? first.conversationId : undefined;
-    return withLogContext(
+    return withOwnLogContext(
       { workflowId: info.workflowExecution?.workflowId, activity: info.activityType, attempt: info.attempt, conversationId },
       () => next(input),
     );

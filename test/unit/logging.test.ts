@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import type { Context } from '@temporalio/activity';
-import { createLogger } from '../../src/logger';
+import { createLogger, withLogContext } from '../../src/logger';
 import { ActivityLogContext } from '../../src/temporal/activity-log-context';
 import { levelFor } from '../../src/temporal/runtime-logging';
 
@@ -42,6 +42,16 @@ describe('logs', () => {
       },
     );
     assert.equal(lines[1].workflowId, undefined, 'the context ends with the activity');
+  });
+
+  it('when an activity starts inside another log context (an HTTP request), then its lines carry the activity only', async () => {
+    const { lines, log } = capture();
+    const interceptor = new ActivityLogContext(activityContext('conversation:1:c-2'));
+    await withLogContext({ requestId: 'req-1' }, () =>
+      interceptor.execute({ args: [{ conversationId: 'c-2' }], headers: {} }, async () => log.info('inside')),
+    );
+    assert.equal(lines[0].workflowId, 'conversation:1:c-2');
+    assert.equal('requestId' in lines[0], false, 'the request that happened to schedule the activity is not its context');
   });
 
   it('when an activity input names no conversation, then the line carries the workflow only', async () => {

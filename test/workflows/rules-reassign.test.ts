@@ -290,7 +290,9 @@ describe('R13 queue place by waiting time (time-skipping server, fresh clock)', 
 describe('R13 under load (time-skipping server)', () => {
   const { harness, kit } = useRulesHarness();
 
-  it('when 200 conversations are reassigned while agents go offline and online, then nobody is over their limit, no conversation has two agents, and the queue is served in order', async () => {
+  it('when 200 conversations are reassigned while agents go offline and online, then nobody is over their limit, no conversation has two agents, and the queue is served in order', async function () {
+    // Bounds how long a slow, busy machine may take; what is asserted is what happened.
+    this.timeout(600_000);
     const pn = await kit.numberWith({ reassign: { enabled: true, afterMinutes: 1, onAgentOffline: true } });
     const agents = await Promise.all(['la', 'lb', 'lc', 'ld'].map((k) => kit.addAgent(`${k}-${pn}`, pn, 3)));
     const contacts = Array.from({ length: 200 }, (_, i) => freshContact(`r13-load-${i}`));
@@ -300,7 +302,7 @@ describe('R13 under load (time-skipping server)', () => {
       }
       const rows = async (): Promise<(ConversationRow & { queued_at: Date | null; excluded_agent_ids: string[] | null })[]> =>
         harness.db('conversations').where({ phone_number_id: pn });
-      await eventually(async () => ((await rows()).length === contacts.length ? true : undefined), 30_000, 'every conversation opened');
+      await eventually(async () => ((await rows()).length === contacts.length ? true : undefined), 120_000, 'every conversation opened');
       // Twice: a conversation settled early may be told of an assignment by one settled later.
       const settleAll = async () => {
         for (let pass = 0; pass < 2; pass++) for (const row of await rows()) await kit.settle(row);
