@@ -13,7 +13,7 @@ import path from 'node:path';
 import { ensureDatabase, startEmbeddedPostgres } from './db/embedded-postgres';
 import { createLogger, type Logger } from './logger';
 import { waitForPort } from './ports';
-import { startTemporalServer } from './temporal/temporal-server';
+import { startTemporalServer, TEMPORAL_SERVER_MAX_CONNECTIONS } from './temporal/temporal-server';
 
 export interface ClusterOptions {
   dataDir: string;
@@ -40,6 +40,21 @@ export interface RunningCluster {
 
 /** The embedded PostgreSQL's user (src/db/embedded-postgres.ts). */
 const PG = { user: 'inbox', password: 'inbox' };
+/** Node processes that hold a pool: the two workers and the two APIs. */
+const POOLED_PROCESSES = 4;
+/** For `npm run migrate`, an operator's psql, a benchmark's or a test's own pool. */
+const SPARE_CONNECTIONS = 20;
+
+/**
+ * Every pool of the topology full at once must still find room. With PostgreSQL's default
+ * of 100, Temporal's pools and ours grew together under load until PostgreSQL answered
+ * "sorry, too many clients already": 16 of 2,000 webhooks were not answered 200 in the
+ * ingest benchmark, and 262 of 10,000 in the timers one.
+ */
+export function clusterMaxConnections(env: Record<string, string | undefined>): number {
+  const poolMax = Number(env.DATABASE_POOL_MAX ?? 20);
+  return TEMPORAL_SERVER_MAX_CONNECTIONS + POOLED_PROCESSES * poolMax + SPARE_CONNECTIONS;
+}
 
 export async function startCluster(options: ClusterOptions): Promise<RunningCluster> {
   const stops: (() => Promise<void>)[] = [];
@@ -47,7 +62,13 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     for (const fn of stops.reverse()) await fn().catch((error) => options.log.warn({ err: error }, 'error while stopping'));
   };
   try {
-    const pg = await startEmbeddedPostgres({ dataDir: options.dataDir, port: options.postgresPort, database: 'inbox_autopilot', log: options.log });
+    const pg = await startEmbeddedPostgres({
+      dataDir: options.dataDir,
+      port: options.postgresPort,
+      database: 'inbox_autopilot',
+      log: options.log,
+      maxConnections: clusterMaxConnections({ ...process.env, ...options.env }),
+    });
     stops.push(() => pg.stop());
     const admin = pg.url.replace(/\/[^/?]+(\?|$)/, '/postgres$1');
     for (const db of ['temporal', 'temporal_visibility']) await ensureDatabase(admin, db);

@@ -130,7 +130,8 @@ export async function startStack(topology: Topology, extraEnv: Record<string, st
     temporalPort: await freePort(),
     postgresPort: await freePort(),
     env: serviceEnv(graph, extraEnv),
-    output: 'ignore',
+    // BENCH_SERVICE_OUTPUT=inherit shows the service processes' logs (LOG_LEVEL warn), to see why a webhook failed.
+    output: process.env.BENCH_SERVICE_OUTPUT === 'inherit' ? 'inherit' : 'ignore',
     log: testLog,
   });
   const db = createDatabase(cluster.databaseUrl, 10);

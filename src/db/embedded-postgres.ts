@@ -49,6 +49,8 @@ export async function startEmbeddedPostgres(options: {
   log: Logger;
   /** Supervision gave up: PostgreSQL keeps failing (src/supervision/supervisor.ts). */
   onGiveUp?: (error: Error) => void;
+  /** `max_connections`, when PostgreSQL's 100 is too few for what connects (the cluster). */
+  maxConnections?: number;
 }): Promise<RunningPostgres> {
   const { EmbeddedPostgres, binDir } = await loadEmbeddedPostgres(options.log);
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
@@ -74,7 +76,8 @@ export async function startEmbeddedPostgres(options: {
   // the data directory: stop it first (SIGINT: PostgreSQL's fast shutdown).
   const leftover = await reapLeftover(postmasterPid(databaseDir), databaseDir, 'SIGINT');
   if (leftover) options.log.warn({ leftover }, 'stopped a PostgreSQL left running by an earlier start on this data directory');
-  const spawnIt = () => spawnPostgres(path.join(binDir, 'postgres'), databaseDir, options.port, options.log);
+  const settings = options.maxConnections ? ['-c', `max_connections=${options.maxConnections}`] : [];
+  const spawnIt = () => spawnPostgres(path.join(binDir, 'postgres'), databaseDir, options.port, options.log, settings);
   const supervision = supervise({
     name: 'embedded PostgreSQL',
     first: await spawnIt(),
@@ -114,9 +117,9 @@ interface PostgresRun {
  * package so that it runs in a process group of its own (a Ctrl-C in the terminal reaches
  * the service only, which stops PostgreSQL last) and is known to the orphan guard.
  */
-async function spawnPostgres(executable: string, databaseDir: string, port: number, log: Logger): Promise<PostgresRun> {
+async function spawnPostgres(executable: string, databaseDir: string, port: number, log: Logger, settings: string[] = []): Promise<PostgresRun> {
   const ids = process.getuid?.() === 0 ? postgresUserIds() : {};
-  const child = spawn(executable, ['-D', databaseDir, '-p', String(port)], {
+  const child = spawn(executable, ['-D', databaseDir, '-p', String(port), ...settings], {
     ...ids,
     env: { ...process.env, LC_MESSAGES: 'C' },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -32,6 +32,17 @@ export interface RunningTemporalServer {
 
 const DATABASES = { history: 'temporal', visibility: 'temporal_visibility' } as const;
 
+/** Connections each of the server's pools may hold (`maxConns`): the history store's and visibility's. */
+const SQL_POOLS = { default: 20, visibility: 5 };
+const SERVICES = ['frontend', 'history', 'matching', 'worker'] as const;
+
+/**
+ * The most PostgreSQL connections this server opens: each of its four services, though in
+ * one process, keeps pools of its own for both stores (measured: 45 to the history
+ * database with the cluster idle, more than one pool's 20).
+ */
+export const TEMPORAL_SERVER_MAX_CONNECTIONS = SERVICES.length * (SQL_POOLS.default + SQL_POOLS.visibility);
+
 export async function startTemporalServer(options: TemporalServerOptions): Promise<RunningTemporalServer> {
   const installation = await ensureTemporalServer((m) => options.log.info(m));
   const { host, port, user, password } = options.postgres;
@@ -90,7 +101,10 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
       defaultStore: 'postgres-default',
       visibilityStore: 'postgres-visibility',
       numHistoryShards: 4,
-      datastores: { 'postgres-default': datastore(DATABASES.history, 20), 'postgres-visibility': datastore(DATABASES.visibility, 5) },
+      datastores: {
+        'postgres-default': datastore(DATABASES.history, SQL_POOLS.default),
+        'postgres-visibility': datastore(DATABASES.visibility, SQL_POOLS.visibility),
+      },
     },
     global: { membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' } },
     services: {

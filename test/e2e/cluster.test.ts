@@ -5,10 +5,11 @@
  * (`go install`, a few minutes once; then cached in ~/.cache/inbox-autopilot).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import pg from 'pg';
 import { startCluster, type RunningCluster } from '../../src/cluster';
 import { createDatabase } from '../../src/db/knex';
 import { freePort } from '../../src/ports';
@@ -115,5 +116,37 @@ describe('production topology: Temporal server 1.29.1 on PostgreSQL, 2 workers, 
     }
     assert.equal(sends, 2, 'two sends counted across the workers');
     for (const page of pages) assert.match(page, /^temporal_[a-z_]+/m, 'the SDK worker metrics are on the page');
+  });
+
+  it('when every connection pool of the topology is full at once, then PostgreSQL still admits one more', async function () {
+    this.timeout(120_000);
+    // What may connect, from what the topology was given: the Temporal server's pools, per
+    // service (its config file), and the four node processes at DATABASE_POOL_MAX (20, unset here).
+    const config = JSON.parse(readFileSync(path.join(dataDir, 'temporal-server', 'config', 'cluster.yaml'), 'utf8')) as {
+      services: Record<string, unknown>;
+      persistence: { datastores: Record<string, { sql: { maxConns: number } }> };
+    };
+    const perService = Object.values(config.persistence.datastores).reduce((sum, store) => sum + store.sql.maxConns, 0);
+    const mostOpenAtOnce = Object.keys(config.services).length * perService + 4 * 20;
+    const admin = () => new pg.Client({ connectionString: cluster.databaseUrl });
+    const held: pg.Client[] = [];
+    try {
+      const probe = admin();
+      await probe.connect();
+      held.push(probe);
+      const open = Number((await probe.query(`SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'`)).rows[0].count);
+      // Fill up to what every pool could hold at once (those open now are part of it), then one more.
+      for (let i = open; i < mostOpenAtOnce; i++) {
+        const client = admin();
+        await client.connect();
+        held.push(client);
+      }
+      const oneMore = admin();
+      await oneMore.connect();
+      held.push(oneMore);
+      assert.equal((await oneMore.query('SELECT 1 AS ok')).rows[0].ok, 1);
+    } finally {
+      await Promise.all(held.map((c) => c.end().catch(() => undefined)));
+    }
   });
 });
