@@ -10,6 +10,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import { ConfigError, envSchema } from './config';
 import { ensureDatabase, startEmbeddedPostgres } from './db/embedded-postgres';
 import { createLogger, type Logger } from './logger';
 import { waitForPort } from './ports';
@@ -40,8 +41,6 @@ export interface RunningCluster {
 
 /** The embedded PostgreSQL's user (src/db/embedded-postgres.ts). */
 const PG = { user: 'inbox', password: 'inbox' };
-/** Node processes that hold a pool: the two workers and the two APIs. */
-const POOLED_PROCESSES = 4;
 /** For `npm run migrate`, an operator's psql, a benchmark's or a test's own pool. */
 const SPARE_CONNECTIONS = 20;
 
@@ -51,9 +50,11 @@ const SPARE_CONNECTIONS = 20;
  * "sorry, too many clients already": 16 of 2,000 webhooks were not answered 200 in the
  * ingest benchmark, and 262 of 10,000 in the timers one.
  */
-export function clusterMaxConnections(env: Record<string, string | undefined>): number {
-  const poolMax = Number(env.DATABASE_POOL_MAX ?? 20);
-  return TEMPORAL_SERVER_MAX_CONNECTIONS + POOLED_PROCESSES * poolMax + SPARE_CONNECTIONS;
+function clusterMaxConnections(env: Record<string, string | undefined>, pooledProcesses: number): number {
+  // The processes' own schema: its default, and its refusal named as `npm run worker` would name it.
+  const poolMax = envSchema.shape.DATABASE_POOL_MAX.safeParse(env.DATABASE_POOL_MAX);
+  if (!poolMax.success) throw new ConfigError(poolMax.error.issues.map((i) => `DATABASE_POOL_MAX: ${i.message}`));
+  return TEMPORAL_SERVER_MAX_CONNECTIONS + pooledProcesses * poolMax.data + SPARE_CONNECTIONS;
 }
 
 export async function startCluster(options: ClusterOptions): Promise<RunningCluster> {
@@ -67,7 +68,8 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
       port: options.postgresPort,
       database: 'inbox_autopilot',
       log: options.log,
-      maxConnections: clusterMaxConnections({ ...process.env, ...options.env }),
+      // Each worker (one per metrics port) and each API holds a pool.
+      maxConnections: clusterMaxConnections({ ...process.env, ...options.env }, options.metricsPorts.length + options.apiPorts.length),
     });
     stops.push(() => pg.stop());
     const admin = pg.url.replace(/\/[^/?]+(\?|$)/, '/postgres$1');

@@ -117,7 +117,7 @@ interface PostgresRun {
  * package so that it runs in a process group of its own (a Ctrl-C in the terminal reaches
  * the service only, which stops PostgreSQL last) and is known to the orphan guard.
  */
-async function spawnPostgres(executable: string, databaseDir: string, port: number, log: Logger, settings: string[] = []): Promise<PostgresRun> {
+async function spawnPostgres(executable: string, databaseDir: string, port: number, log: Logger, settings: string[]): Promise<PostgresRun> {
   const ids = process.getuid?.() === 0 ? postgresUserIds() : {};
   const child = spawn(executable, ['-D', databaseDir, '-p', String(port), ...settings], {
     ...ids,

@@ -16,15 +16,18 @@ export async function connectClient(target: TemporalTarget): Promise<Client> {
 
 export function clientConnectionOptions(target: TemporalTarget): ConnectionOptions {
   return {
-    address: target.address,
-    ...(target.apiKey ? { tls: true, apiKey: target.apiKey } : {}),
+    ...addressAndCredentials(target),
     // The SDK's own retries, then the guard below (nearer the channel, so it sees each attempt).
     interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions()), failCallsOnClosedChannel],
   };
 }
 
 export async function connectWorkerConnection(target: TemporalTarget): Promise<NativeConnection> {
-  return NativeConnection.connect({ address: target.address, ...(target.apiKey ? { tls: true, apiKey: target.apiKey } : {}) });
+  return NativeConnection.connect(addressAndCredentials(target));
+}
+
+function addressAndCredentials(target: TemporalTarget): { address: string; tls?: true; apiKey?: string } {
+  return { address: target.address, ...(target.apiKey ? { tls: true as const, apiKey: target.apiKey } : {}) };
 }
 
 /**

@@ -75,7 +75,7 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
   mkdirSync(path.join(root, 'config', 'dynamicconfig'), { recursive: true });
   // Membership ports are stored as smallint: below 32768.
   const ports = { frontendMembership: await lowFreePort(), frontendHttp: await freePort() } as Record<string, number>;
-  for (const service of ['history', 'matching', 'worker']) {
+  for (const service of SERVICES.filter((s) => s !== 'frontend')) {
     ports[`${service}Grpc`] = await freePort();
     ports[`${service}Membership`] = await lowFreePort();
   }

@@ -231,11 +231,12 @@ describe('R3/R6 queue under load (time-skipping server)', function () {
      * a failure they would go on using the harness's client and pool once closed, and
      * fail whichever test runs next.
      */
-    const background: Promise<unknown>[] = [sampler];
+    const closers: Promise<void>[] = [];
+    let sweeper: Promise<void> = Promise.resolve();
     const stopBackground = async () => {
       closing = false;
       sampling = false;
-      await Promise.allSettled(background);
+      await Promise.allSettled([sampler, ...closers, sweeper]);
     };
 
     const waitedFor = async (what: string, check: () => Promise<boolean>, timeoutMs = WAIT_MS) =>
@@ -253,8 +254,7 @@ describe('R3/R6 queue under load (time-skipping server)', function () {
 
     async function phases(): Promise<void> {
       // ---- Phase 1: everyone writes at once while the agents close conversations. ----
-      const closers = Object.keys(AGENTS).map((id) => closer(id));
-      background.push(...closers);
+      closers.push(...Object.keys(AGENTS).map((id) => closer(id)));
       const arrivalStarted = Date.now();
       const now = await h.now();
       const events = Array.from({ length: CONTACTS }, (_, i) => inboundText(`US.LOAD${String(i).padStart(4, '0')}`, `help ${i}`, now + i));
@@ -322,13 +322,12 @@ describe('R3/R6 queue under load (time-skipping server)', function () {
       // ---- Phase 3: everyone closes until the queue is empty and all are served. ----
       closeLimit = CONTACTS;
       closers.push(closer(LATE_AGENT.id), closer(SUPERVISOR.id));
-      const sweeper = (async () => {
+      sweeper = (async () => {
         while (closing && closed < CONTACTS) {
           await sweepWorkflows();
           await sleep(500);
         }
       })();
-      background.push(...closers.slice(-2), sweeper);
       await waitedFor('every conversation served and closed', async () => ((await counts()).closed ?? 0) === CONTACTS, 2 * WAIT_MS);
       closing = false;
       await Promise.all([...closers, sweeper]);
