@@ -7,7 +7,7 @@
  *   npm run bench -- memory
  */
 import { installQuietRuntime } from '../test/support/environment';
-import { configureNumbers, fmt, postConcurrently, printTable, rssMiB, runBench, waitUntil } from './support/bench-kit';
+import { configureNumbers, fmt, postConcurrently, printTable, refusals, rssMiB, runBench, waitUntil } from './support/bench-kit';
 import { startStack, type Topology, wantedTopologies } from './support/stack';
 
 const OPEN = Number(process.env.MEMORY_OPEN ?? 10_000);
@@ -34,7 +34,11 @@ async function memory(topology: Topology): Promise<void> {
         [`${p.role} pid ${p.pid}: per open conversation`, `${fmt(((after - before.get(p.pid)!) * 1024) / OPEN, 1)} KiB`, ''],
       );
     }
-    printTable(`memory [${topology}]: ${await open()} open conversations`, [...rows, ['webhooks acked (s)', fmt(posted.seconds), '']]);
+    printTable(`memory [${topology}]: ${await open()} open conversations`, [
+      ...rows,
+      ['webhooks acked (s)', fmt(posted.seconds), ''],
+      ['webhook deliveries refused (each redelivered)', refusals(posted.posted), '0'],
+    ]);
   } finally {
     await s.stop();
   }

@@ -13,6 +13,7 @@ import {
   percentile,
   postAtRate,
   printTable,
+  refusals,
   repliesByCustomer,
   runBench,
   serverSideAck,
@@ -50,7 +51,7 @@ async function sustained(topology: Topology): Promise<void> {
       `sustained [${topology}]: ${RATE} new conversations/s for ${SECONDS} s, auto-reply delay 0`,
       [
         ['webhooks posted / rate achieved (/s)', `${posted.length} / ${fmt(posted.length / postingSeconds)}`, `${RATE * SECONDS} / ${RATE}`],
-        ['webhooks not answered 200', String(posted.filter((p) => p.status !== 200).length), '0'],
+        ['webhook deliveries refused (each redelivered)', refusals(posted), '0'],
         ['webhook ack p50 / p99 / max (ms)', ms3(acks), ''],
         ['server-side: answered within 25 ms / 250 ms', `${pct(server.within25)} / ${pct(server.within250)}`, ''],
         ['auto-replies received', `${delays.length} / ${posted.length}`, String(posted.length)],

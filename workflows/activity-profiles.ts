@@ -44,6 +44,22 @@ export const database = proxyActivities<
 });
 
 /**
+ * The opening of a conversation (its settings, its row, its first message, its routing):
+ * the same database work and retries as `database`, run as local activities by the worker
+ * that runs the workflow. As scheduled activities they cost four activity tasks and five
+ * workflow tasks, each a server round trip, and opening new conversations was the
+ * bottleneck of a burst (bench/timers.ts); run locally, consecutive steps share one
+ * workflow task. An attempt lost with its worker is run again with the workflow task
+ * (each step is idempotent by the conversation's id).
+ */
+export const openingDatabase = proxyLocalActivities<
+  Pick<Activities, 'loadAutomationSettings' | 'openConversation' | 'attachCustomerMessages' | 'routeConversation'>
+>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/**
  * Sending through Meta. Rate limits and transient Graph errors are thrown and retried with
  * backoff (the pair rate limit sets its own 4^X s delay); final errors come back as a
  * `failed` result and are never retried. 60 s covers waiting for a pacing slot (6 s to

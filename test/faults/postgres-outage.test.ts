@@ -28,6 +28,7 @@ import { createWebhookIntake } from '../../src/inbound/webhook-intake';
 import { createStore } from '../../src/store';
 import { signWebhookBody } from '../../src/whatsapp/signature';
 import { freePort } from '../../src/ports';
+import type { temporal } from '@temporalio/proto';
 import { eventually } from '../support/conversation-harness';
 import { testLog } from '../support/environment';
 import { E2E_SECRET, startServiceUnderTest, textWebhook, type ServiceUnderTest } from '../support/running-service';
@@ -101,7 +102,10 @@ describe('faults: PostgreSQL is unreachable (stopped, then started again)', func
       textWebhook({ wamid: 'wamid.PGOUT-ARMED', from: ARMED_CUSTOMER, body: 'hello', phoneNumberId: PHONE_NUMBER_ID }),
     );
     assert.equal(opened.status, 200);
+    // Opened and routed (its opening runs as local activities, all in one workflow task):
+    // what retries during the outage is then the reply that falls due.
     const conversation = await eventually(() => db!('conversations').where({ phone_number_id: PHONE_NUMBER_ID }).first(), 15_000, 'the conversation');
+    await eventually(() => db!('conversation_timeline').where({ conversation_id: conversation.id, kind: 'routed' }).first(), 15_000, 'its routing');
     armedWorkflowId = conversation.workflow_id;
 
     stoppedAt = Date.now();
@@ -142,18 +146,25 @@ describe('faults: PostgreSQL is unreachable (stopped, then started again)', func
     assert.equal(read.status, 503);
     assert.equal(read.body.error.code, 'database_unavailable');
 
-    // The reply falls due now; its activities fail against the missing database and retry.
+    // The reply falls due now; its send fails against the missing database and retries.
     const dueAt = postedAt + DELAY_SECONDS * 1000;
     await new Promise((r) => setTimeout(r, Math.max(0, dueAt - Date.now()) + 2_000));
-    const description = await client!.workflow.getHandle(armedWorkflowId).describe();
+    const handle = client!.workflow.getHandle(armedWorkflowId);
+    const retrying = (a: temporal.api.workflow.v1.IPendingActivityInfo) =>
+      (a.attempt ?? 0) >= 2 && /ECONNREFUSED|connect|terminat/i.test(a.lastFailure?.message ?? '');
+    let pending: temporal.api.workflow.v1.IPendingActivityInfo[] = [];
+    // Its second attempt starts 2 s after the first (the whatsapp profile's backoff).
+    const description = await eventually(async () => {
+      const d = await handle.describe();
+      pending = d.raw.pendingActivities ?? [];
+      return pending.some(retrying) || d.status.name !== 'RUNNING' ? d : null;
+    }, 20_000).catch(() => {
+      const seen = pending.map((a) => [a.activityType?.name, a.attempt, a.lastFailure?.message]);
+      return assert.fail(`no activity retrying against the missing database: ${JSON.stringify(seen)}`);
+    });
     assert.equal(description.status.name, 'RUNNING', 'the conversation did not fail');
     assert.equal(repliesTo(ARMED_CUSTOMER).length, 0, 'nothing can be sent while the outbound row cannot be written');
-    const pending = description.raw.pendingActivities ?? [];
-    // The row was just opened: the conversation's next database activities (attach, route) are still to run, and retry.
-    assert.ok(
-      pending.some((a) => (a.attempt ?? 0) >= 2 && /ECONNREFUSED|connect|terminat/i.test(a.lastFailure?.message ?? '')),
-      `an activity retrying against the missing database: ${JSON.stringify(pending.map((a) => [a.activityType?.name, a.attempt, a.lastFailure?.message]))}`,
-    );
+    assert.ok(pending.some(retrying));
     console.log(
       `  PostgreSQL down: webhooks 503 in ${webhookMs.join('/')} ms; /healthz 503 in ${down.ms} ms; ` +
         `pending activities: ${pending.map((a) => `${a.activityType?.name} attempt ${a.attempt}`).join(', ')}`,

@@ -8,7 +8,7 @@
  * arrival order and no two activities of a conversation ever race.
  */
 import { ApplicationFailure, condition, patched, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
-import { bookkeeping, database, whatsapp } from '../activity-profiles';
+import { bookkeeping, database, openingDatabase, whatsapp } from '../activity-profiles';
 import { announceAssignments } from '../assignment-announcements';
 import {
   type ConversationCommand,
@@ -39,6 +39,15 @@ export type InboxItem =
  */
 export const TIMELINE_RECORDS_TIMERS = 'timeline-records-timers';
 
+/**
+ * Runs that began before the opening ran as local activities replay its steps as scheduled
+ * activities; from this marker on, a run opens with local ones (`openingDatabase`).
+ */
+export const OPENING_RUNS_LOCALLY = 'opening-runs-locally';
+
+/** The database steps of an opening: scheduled activities, or local ones (OPENING_RUNS_LOCALLY). */
+type OpeningSteps = Pick<typeof database, keyof typeof openingDatabase>;
+
 type RequestOutcome = { ok: true; result: ConversationActionResult } | { ok: false; reason: string };
 type SentReplies = Map<string, { messageId: string | null; status: string }>;
 
@@ -52,6 +61,8 @@ export class Conversation {
   private tickDeadlines: Map<string, number> | null = null;
   /** Timer changes decided but not yet in the timeline. */
   private unrecordedTimerChanges: TimerChange[] = [];
+  /** While the opening runs: how its database steps run (then routing is scheduled again). */
+  private openingSteps: OpeningSteps | null = null;
 
   constructor(
     private readonly input: ConversationWorkflowInput,
@@ -120,11 +131,21 @@ export class Conversation {
 
   /** Opens the conversation: its row, its search attributes, the first message (R1), routing (R3). */
   async open(): Promise<void> {
+    const steps: OpeningSteps = patched(OPENING_RUNS_LOCALLY) ? openingDatabase : database;
+    this.openingSteps = steps;
+    try {
+      await this.openWith(steps);
+    } finally {
+      this.openingSteps = null;
+    }
+  }
+
+  private async openWith(steps: OpeningSteps): Promise<void> {
     const conversationId = uuid4();
     const openedAt = Date.now();
     const { phoneNumberId, contactId } = this.input;
-    const settings = await database.loadAutomationSettings(phoneNumberId);
-    await database.openConversation({ conversationId, workflowId: this.workflowId, phoneNumberId, contactId, openedAt });
+    const settings = await steps.loadAutomationSettings(phoneNumberId);
+    await steps.openConversation({ conversationId, workflowId: this.workflowId, phoneNumberId, contactId, openedAt });
     upsertSearchAttributes([
       { key: ConversationIdKey, value: conversationId },
       { key: PhoneNumberIdKey, value: phoneNumberId },
@@ -136,7 +157,7 @@ export class Conversation {
     if (first) {
       await this.execute(opening.onFirstMessage);
       this.publishSearchAttributes();
-      await database.attachCustomerMessages({
+      await steps.attachCustomerMessages({
         conversationId,
         messageIds: [first.messageId],
         lastCustomerMessageAt: this.state.lastCustomerMessageAt,
@@ -247,7 +268,7 @@ export class Conversation {
       };
       switch (command.type) {
         case 'route': {
-          const outcome = await database.routeConversation({
+          const outcome = await (this.openingSteps ?? database).routeConversation({
             conversationId: s.conversationId,
             mode: command.mode,
             preferLastAgent: s.settings.routing.preferLastAgent,
