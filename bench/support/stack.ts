@@ -78,6 +78,18 @@ function serviceEnv(graph: FakeGraphApi, extra: Record<string, string>): Record<
 }
 
 export async function startStack(topology: Topology, extraEnv: Record<string, string> = {}): Promise<BenchStack> {
+  // Once, a dev server started right after the production topology's stop exited during
+  // its start (2026-12-02, timers after ingest); a scenario then lost its whole run.
+  try {
+    return await startStackOnce(topology, extraEnv);
+  } catch (error) {
+    process.stdout.write(`[${topology}] the stack did not start (${(error as Error).message}); starting it again in 5 s\n`);
+    await new Promise((r) => setTimeout(r, 5000));
+    return startStackOnce(topology, extraEnv);
+  }
+}
+
+async function startStackOnce(topology: Topology, extraEnv: Record<string, string>): Promise<BenchStack> {
   const graph = await new FakeGraphApi().start();
   const dataDir = mkdtempSync(path.join(tmpdir(), `inbox-autopilot-bench-${topology}-`));
   if (topology === 'embedded') {
@@ -100,7 +112,13 @@ export async function startStack(topology: Topology, extraEnv: Record<string, st
     });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const up = await Promise.race([waitForPort(port, 180_000), exited.then(() => false)]);
-    if (!up) throw new Error('the embedded stack did not start');
+    if (!up) {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await graph.stop();
+      await db.destroy();
+      rmSync(dataDir, { recursive: true, force: true });
+      throw new Error('the embedded stack did not start');
+    }
     return {
       topology,
       apiUrls: [`http://127.0.0.1:${port}`],
