@@ -14,6 +14,12 @@ import type { Activities } from '../activities';
 const LOST_ATTEMPT_DETECTED_AFTER = '5 seconds';
 
 /**
+ * PostgreSQL's retries, for every profile that only touches the database (scheduled or
+ * local): an outage is transient, so without limit, from half a second up to a minute apart.
+ */
+const DATABASE_RETRY = { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
+
+/**
  * Database work. A PostgreSQL outage is transient, and giving up would drop a customer's
  * conversation, so these retry without limit. Transactions are short; 30 s leaves room
  * for lock waits under load (a queue drain over many conversations).
@@ -40,7 +46,7 @@ export const database = proxyActivities<
 >({
   startToCloseTimeout: '30 seconds',
   heartbeatTimeout: LOST_ATTEMPT_DETECTED_AFTER,
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: DATABASE_RETRY,
 });
 
 /**
@@ -56,7 +62,7 @@ export const openingDatabase = proxyLocalActivities<
   Pick<Activities, 'loadAutomationSettings' | 'openConversation' | 'attachCustomerMessages' | 'routeConversation'>
 >({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: DATABASE_RETRY,
 });
 
 /**
@@ -79,7 +85,7 @@ export const whatsapp = proxyActivities<Pick<Activities, 'sendMessage'>>({
  */
 export const bookkeeping = proxyLocalActivities<Pick<Activities, 'recordTimerChanges'>>({
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: DATABASE_RETRY,
 });
 
 /**

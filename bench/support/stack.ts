@@ -111,12 +111,16 @@ async function startStackOnce(topology: Topology, extraEnv: Record<string, strin
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    /** What the stack holds besides its process, given back on a stop or a failed start. */
+    const release = async () => {
+      await db.destroy();
+      await graph.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    };
     const up = await Promise.race([waitForPort(port, 180_000), exited.then(() => false)]);
     if (!up) {
       if (child.exitCode === null) child.kill('SIGKILL');
-      await graph.stop();
-      await db.destroy();
-      rmSync(dataDir, { recursive: true, force: true });
+      await release();
       throw new Error('the embedded stack did not start');
     }
     return {
@@ -133,9 +137,7 @@ async function startStackOnce(topology: Topology, extraEnv: Record<string, strin
         const timeout = setTimeout(() => child.kill('SIGKILL'), 30_000);
         await exited;
         clearTimeout(timeout);
-        await db.destroy();
-        await graph.stop();
-        rmSync(dataDir, { recursive: true, force: true });
+        await release();
       },
     };
   }

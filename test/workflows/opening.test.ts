@@ -12,22 +12,15 @@ import { isIdle } from './rules-helpers';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
-/** The activity type of a local activity's marker (the SDK's `core_local_activity` marker data). */
-function localActivityType(event: HistoryEvent): string | null {
+/** The JSON a marker of the SDK carries under `detail`, when the event is a `name` marker. */
+function markerData<T>(event: HistoryEvent, name: 'core_local_activity' | 'core_patch', detail: 'data' | 'patch-data'): T | null {
   const marker = event.markerRecordedEventAttributes;
-  if (marker?.markerName !== 'core_local_activity') return null;
-  const data = marker.details?.data?.payloads?.[0]?.data;
-  return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type : null;
+  const data = marker?.markerName === name ? marker.details?.[detail]?.payloads?.[0]?.data : undefined;
+  return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as T) : null;
 }
 
-function patchIds(events: HistoryEvent[]): string[] {
-  return events
-    .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
-    .map(
-      (e) =>
-        (JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details!['patch-data'].payloads![0].data!).toString('utf8')) as { id: string }).id,
-    );
-}
+const localActivityType = (e: HistoryEvent) => markerData<{ activity_type: string }>(e, 'core_local_activity', 'data')?.activity_type ?? null;
+const patchIds = (events: HistoryEvent[]) => events.map((e) => markerData<{ id: string }>(e, 'core_patch', 'patch-data')?.id).filter(Boolean);
 
 describe('opening a conversation (time-skipping server)', () => {
   let h: ConversationHarness;
