@@ -13,7 +13,9 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 # tsc into dist/, vite build web into dist/web, the workflow bundle into dist/workflow-bundle.js.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
+# patches/: what `npm ci`'s postinstall (patch-package) applies to dependencies (README "Workflow stack traces").
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build
@@ -23,6 +25,7 @@ FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # DATA_DIR (.data): where secrets not set in the environment are generated and kept.

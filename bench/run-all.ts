@@ -11,7 +11,19 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-const KNOWN = ['test-server-start', 'send-pacing', 'webhook-latency', 'restart-soak', 'chaos', 'ingest', 'timers', 'sustained', 'memory', 'events'];
+const KNOWN = [
+  'test-server-start',
+  'send-pacing',
+  'webhook-latency',
+  'restart-soak',
+  'chaos',
+  'ingest',
+  'timers',
+  'sustained',
+  'memory',
+  'events',
+  'replay',
+];
 const SCALE = ['ingest', 'timers', 'sustained', 'memory'];
 const args = process.argv.slice(2);
 const all = args.length === 0 || args.includes('all');

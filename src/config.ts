@@ -84,6 +84,12 @@ export const envSchema = z.object({
     .describe(
       'Workflow runs a worker keeps in memory (sticky cache); the others are replayed from their (short) history when a timer or message wakes them.',
     ),
+  TEMPORAL_WORKFLOW_STACK_TRACES: z
+    .enum(['on', 'off'])
+    .default('on')
+    .describe(
+      '`on` (the SDK\'s own behaviour): the worker records where every promise of workflow code was made, for the Web UI\'s Stack Trace tab of a running workflow. `off`: it does not, and replaying a conversation takes about half the worker\'s CPU (README "Workflow stack traces"); the tab then answers "Workflow stack traces are not enabled on this worker". History, queries and everything else are the same either way.',
+    ),
   /**
    * Role `all` only: where the worker runs. `process`: a child process of its own (`npm run
    * worker` on the same PostgreSQL and dev server), so workflow tasks and activities never

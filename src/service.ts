@@ -126,6 +126,7 @@ export async function startService(
         namespace: env.TEMPORAL_NAMESPACE,
         taskQueue: env.TEMPORAL_TASK_QUEUE,
         maxCachedWorkflows: env.TEMPORAL_MAX_CACHED_WORKFLOWS,
+        workflowStackTraces: env.TEMPORAL_WORKFLOW_STACK_TRACES !== 'off',
         deps: {
           store,
           graph: sandbox ? null : createGraphClient(whatsapp),

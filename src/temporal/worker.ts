@@ -14,7 +14,20 @@ export interface WorkerSettings {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Sticky cache size (TEMPORAL_MAX_CACHED_WORKFLOWS); default 1000. */
   maxCachedWorkflows?: number;
+  /** TEMPORAL_WORKFLOW_STACK_TRACES: the Web UI's Stack Trace tab; default on, as the SDK has it. */
+  workflowStackTraces?: boolean;
 }
+
+/**
+ * The SDK installs a promise hook in its workflow thread that records a source-mapped stack
+ * for every promise workflow code creates (the Web UI's Stack Trace tab). Replaying the
+ * recorded conversation histories costs about twice the CPU with it (`npm run bench --
+ * replay`, README "Workflow stack traces"), and a conversation woken after it left the
+ * sticky cache is a replay. The SDK has no option for it: patches/ (patch-package) makes its
+ * install skip the hook when this variable is `off`. The workflow thread reads it from its
+ * copy of the environment, made when Worker.create spawns the thread, so it is set just before.
+ */
+export const WORKFLOW_STACK_TRACES_VARIABLE = 'TEMPORAL_WORKFLOW_STACK_TRACES';
 
 /**
  * The workflow bundle `npm run build` writes beside the compiled code (dist/workflow-bundle.js,
@@ -36,6 +49,7 @@ export async function createWorker(settings: WorkerSettings): Promise<Worker> {
   else if (workflowCode.workflowBundle && 'codePath' in workflowCode.workflowBundle) {
     settings.deps.log.info({ workflowBundle: workflowCode.workflowBundle.codePath }, 'workflow code: prebuilt bundle');
   }
+  process.env[WORKFLOW_STACK_TRACES_VARIABLE] = settings.workflowStackTraces === false ? 'off' : 'on';
   return Worker.create({
     connection: settings.connection,
     namespace: settings.namespace,

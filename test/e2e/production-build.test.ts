@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { copyFileSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -65,6 +65,8 @@ describe('production build: compiled code on production dependencies only', func
     app = mkdtempSync(path.join(tmpdir(), 'inbox-autopilot-prod-'));
     dataDir = mkdtempSync(path.join(tmpdir(), 'inbox-autopilot-prod-data-'));
     for (const file of ['package.json', 'package-lock.json']) copyFileSync(path.join(ROOT, file), path.join(app, file));
+    // As the Dockerfile does before its npm ci: the patches its postinstall applies (patch-package).
+    cpSync(path.join(ROOT, 'patches'), path.join(app, 'patches'), { recursive: true });
     const started = Date.now();
     // Both at once, as the Dockerfile's two stages would: the build from this checkout
     // (with its dev dependencies), the install of production dependencies alone in app/.
@@ -149,6 +151,11 @@ describe('production build: compiled code on production dependencies only', func
     assert.deepEqual(offenders, [], 'move these to dependencies, or keep them out of src/');
     // And the install really lacks the build-time tools.
     for (const devOnly of ['tsx', 'typescript', 'vite', 'react', 'mocha']) assert.ok(!existsSync(path.join(app, 'node_modules', devOnly)), devOnly);
+  });
+
+  it('when production dependencies are installed, then the SDK carries the patch of patches/ (its workflow stack traces can be turned off)', () => {
+    const patched = readFileSync(path.join(app, 'node_modules', '@temporalio', 'worker', 'lib', 'workflow', 'vm-shared.js'), 'utf8');
+    assert.match(patched, /process\.env\.TEMPORAL_WORKFLOW_STACK_TRACES !== 'off'/);
   });
 
   it('when `node dist/src/main.js all` runs, then a webhook becomes a conversation answered by its worker on the prebuilt bundle, with no tsx anywhere', async function () {

@@ -37,7 +37,12 @@ export interface ConversationHarness {
   close(): Promise<void>;
 }
 
-export async function createConversationHarness(): Promise<ConversationHarness> {
+export interface ConversationHarnessOptions {
+  /** The worker's TEMPORAL_WORKFLOW_STACK_TRACES (src/temporal/worker.ts); on, the default, unless set. */
+  workflowStackTraces?: boolean;
+}
+
+export async function createConversationHarness(options: ConversationHarnessOptions = {}): Promise<ConversationHarness> {
   const [env, bundle, { db }] = await Promise.all([timeSkippingEnvironment(), workflowBundle(), createTestDatabase()]);
   const graph = await new FakeGraphApi().start();
   const taskQueue = `test-${randomUUID()}`;
@@ -66,6 +71,7 @@ export async function createConversationHarness(): Promise<ConversationHarness> 
       namespace: env.namespace ?? 'default',
       taskQueue,
       workflowBundle: bundle,
+      workflowStackTraces: options.workflowStackTraces,
       // No pair pacing here: rule tests would wait 6 real seconds between messages.
       deps: {
         store,

@@ -43,6 +43,20 @@ describe('Dockerfile', () => {
     assert.ok(runtime.instructions.some((i) => i.keyword === 'ENV' && /NODE_ENV=production/.test(i.args)));
   });
 
+  it("when dependencies are installed, then each stage has patches/ first, so npm ci's postinstall patches the SDK as on a developer's machine", () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+      dependencies: Record<string, string>;
+    };
+    assert.equal(pkg.scripts.postinstall, 'patch-package');
+    assert.ok(pkg.dependencies['patch-package'], 'patch-package is a production dependency: the runtime stage installs with --omit=dev');
+    for (const stage of [build!, runtime]) {
+      const patches = stage.instructions.findIndex((i) => i.keyword === 'COPY' && i.args === 'patches ./patches');
+      const install = stage.instructions.findIndex((i) => i.keyword === 'RUN' && /^npm ci\b/.test(i.args));
+      assert.ok(patches >= 0 && patches < install, `stage ${stage.name} copies patches/ before npm ci`);
+    }
+  });
+
   it("when it runs, then on Node's current LTS (24, slim), as the non-root user node", () => {
     for (const stage of stages) assert.equal(stage.image, 'node:24-bookworm-slim', `stage ${stage.name}`);
     const users = runtime.instructions.filter((i) => i.keyword === 'USER');

@@ -1,0 +1,52 @@
+/**
+ * TEMPORAL_WORKFLOW_STACK_TRACES (src/temporal/worker.ts, patches/): on by default, as the
+ * SDK has it, the Web UI's Stack Trace tab shows where a running conversation waits; off,
+ * the worker does without the SDK's promise hook (about half the CPU of a replay, `npm run
+ * bench -- replay`) and the tab says why it is empty. Both through the real stack-trace
+ * query of a conversation waiting for its reply timer.
+ */
+import assert from 'node:assert/strict';
+import { conversationStateQuery } from '../../workflows/conversation/contract';
+import { createConversationHarness, eventually, type ConversationHarness } from '../support/conversation-harness';
+
+/** The query the Web UI's Stack Trace tab sends to a running workflow. */
+const STACK_TRACE_QUERY = '__stack_trace';
+
+async function waitingConversation(h: ConversationHarness, contactKey: string) {
+  await h.customerSays(contactKey, 'Hello');
+  const conversation = await eventually(() => h.db('conversations').first(), 20_000, 'the conversation');
+  const handle = h.env.client.workflow.getHandle(conversation.workflow_id);
+  await eventually(async () => ((await handle.fetchHistory()).events ?? []).some((e) => e.timerStartedEventAttributes), 20_000, 'the timer');
+  return handle;
+}
+
+for (const workflowStackTraces of [undefined, false]) {
+  describe(`workflow stack traces ${workflowStackTraces === false ? 'off' : 'on (the default)'} (time-skipping server)`, () => {
+    let h: ConversationHarness;
+    before(async () => {
+      h = await createConversationHarness(workflowStackTraces === false ? { workflowStackTraces } : {});
+      await h.saveSettings({ unassignedReply: { enabled: true, delaySeconds: 3600, message: { type: 'text', text: { body: 'Soon.' } } } });
+    });
+    after(async () => h?.close());
+
+    if (workflowStackTraces === false) {
+      it('when an operator opens the Stack Trace tab of a waiting conversation, then it answers that stack traces are off on this worker, and the conversation goes on', async () => {
+        await h.run(async () => {
+          const handle = await waitingConversation(h, 'US.STACKOFF');
+          await assert.rejects(handle.query<string>(STACK_TRACE_QUERY), /Workflow stack traces are not enabled on this worker/);
+          const state = await handle.query(conversationStateQuery);
+          assert.equal(state?.status, 'unassigned');
+        });
+      });
+    } else {
+      it('when an operator opens the Stack Trace tab of a waiting conversation, then it shows the conversation workflow waiting in its main loop', async () => {
+        await h.run(async () => {
+          const handle = await waitingConversation(h, 'US.STACKON');
+          const stack = await handle.query<string>(STACK_TRACE_QUERY);
+          assert.match(stack, /conversationWorkflow/);
+          assert.match(stack, /workflows\/conversation\/conversation-workflow\.ts/);
+        });
+      });
+    }
+  });
+}
