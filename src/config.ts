@@ -88,7 +88,7 @@ export const envSchema = z.object({
     .enum(['on', 'off'])
     .default('on')
     .describe(
-      '`on` (the SDK\'s own behaviour): the worker records where every promise of workflow code was made, for the Web UI\'s Stack Trace tab of a running workflow. `off`: it does not, and replaying a conversation takes about half the worker\'s CPU (README "Workflow stack traces"); the tab then answers "Workflow stack traces are not enabled on this worker". History, queries and everything else are the same either way.',
+      '`on` (the SDK\'s own behaviour): the worker records where every promise of workflow code was made, for the Web UI\'s Stack Trace tab of a running workflow. `off`: it does not, and replaying a conversation takes about a third less of the worker\'s CPU (README "Workflow stack traces"); the tab then answers "Workflow stack traces are not enabled on this worker". History, queries and everything else are the same either way.',
     ),
   /**
    * Role `all` only: where the worker runs. `process`: a child process of its own (`npm run

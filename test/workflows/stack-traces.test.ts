@@ -1,7 +1,7 @@
 /**
  * TEMPORAL_WORKFLOW_STACK_TRACES (src/temporal/worker.ts, patches/): on by default, as the
  * SDK has it, the Web UI's Stack Trace tab shows where a running conversation waits; off,
- * the worker does without the SDK's promise hook (about half the CPU of a replay, `npm run
+ * the worker does without the SDK's promise hook (about a third less CPU per replay, `npm run
  * bench -- replay`) and the tab says why it is empty. Both through the real stack-trace
  * query of a conversation waiting for its reply timer.
  */
