@@ -13,8 +13,8 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 # tsc into dist/, vite build web into dist/web, the workflow bundle into dist/workflow-bundle.js.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-# patches/: what `npm ci`'s postinstall (patch-package) applies to dependencies (README "Workflow stack traces").
 COPY package.json package-lock.json ./
+# patches/: what `npm ci`'s postinstall (patch-package) applies to dependencies (README "Workflow stack traces").
 COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY . .

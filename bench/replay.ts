@@ -11,13 +11,22 @@
  */
 import { spawnSync } from 'node:child_process';
 import { Worker } from '@temporalio/worker';
+import { WORKFLOW_STACK_TRACES_VARIABLE } from '../src/temporal/worker';
 import { historyFiles, loadHistory, replayable } from '../test/replay/histories';
 import { workflowBundle } from '../test/support/environment';
 import { fmt, percentile, printTable, runBench } from './support/bench-kit';
 
 const REPEAT = Number(process.env.REPLAY_REPEAT ?? 20);
 const ROUNDS = Number(process.env.REPLAY_ROUNDS ?? 3);
-const VARIABLE = 'TEMPORAL_WORKFLOW_STACK_TRACES';
+
+/** One round's figures, per replayed history. */
+interface Round {
+  histories: number;
+  recorded: number;
+  events: number;
+  wallMs: number;
+  cpuMs: number;
+}
 
 /** In a child: the rounds, one JSON line of per-history figures each. */
 async function replayRounds(): Promise<void> {
@@ -35,7 +44,7 @@ async function replayRounds(): Promise<void> {
     }
     const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
     const used = process.cpuUsage(cpu);
-    const line = {
+    const line: Round = {
       histories: items.length,
       recorded: recorded.length,
       events,
@@ -46,9 +55,9 @@ async function replayRounds(): Promise<void> {
   }
 }
 
-function measure(setting: 'on' | 'off') {
+function measure(setting: 'on' | 'off'): Round[] {
   const child = spawnSync(process.execPath, ['--import', 'tsx', __filename], {
-    env: { ...process.env, REPLAY_CHILD: '1', [VARIABLE]: setting },
+    env: { ...process.env, REPLAY_CHILD: '1', [WORKFLOW_STACK_TRACES_VARIABLE]: setting },
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -56,40 +65,24 @@ function measure(setting: 'on' | 'off') {
   return child.stdout
     .split('\n')
     .filter((l) => l.startsWith('ROUND '))
-    .map((l) => JSON.parse(l.slice(6)) as { histories: number; recorded: number; events: number; wallMs: number; cpuMs: number });
+    .map((l) => JSON.parse(l.slice(6)) as Round);
 }
 
 runBench(async () => {
   if (process.env.REPLAY_CHILD) return replayRounds();
-  const rows: [string, string, string][] = [];
-  let title = '';
-  for (const setting of ['on', 'off'] as const) {
-    const rounds = measure(setting);
-    title = `replay: ${rounds[0].histories} conversation histories (${rounds[0].recorded} recorded × ${REPEAT}, ${rounds[0].events} events), ${rounds.length} rounds`;
-    rows.push(
-      [
-        `stack traces ${setting}: wall time per history, median round (ms)`,
-        fmt(
-          percentile(
-            rounds.map((r) => r.wallMs),
-            50,
-          ),
-          2,
-        ),
-        '',
-      ],
-      [
-        `stack traces ${setting}: CPU per history, median round (ms)`,
-        fmt(
-          percentile(
-            rounds.map((r) => r.cpuMs),
-            50,
-          ),
-          2,
-        ),
-        '',
-      ],
-    );
-  }
-  printTable(title, rows, ['CPU: the replaying process (the replayer and its workflow thread), user + system.']);
+  const bySetting = (['on', 'off'] as const).map((setting) => ({ setting, rounds: measure(setting) }));
+  const median = (rounds: Round[], figure: 'wallMs' | 'cpuMs') => {
+    const values = rounds.map((r) => r[figure]);
+    return fmt(percentile(values, 50), 2);
+  };
+  const rows = bySetting.flatMap(({ setting, rounds }): [string, string, string][] => [
+    [`stack traces ${setting}: wall time per history, median round (ms)`, median(rounds, 'wallMs'), ''],
+    [`stack traces ${setting}: CPU per history, median round (ms)`, median(rounds, 'cpuMs'), ''],
+  ]);
+  const first = bySetting[0].rounds[0];
+  printTable(
+    `replay: ${first.histories} conversation histories (${first.recorded} recorded × ${REPEAT}, ${first.events} events), ${ROUNDS} rounds`,
+    rows,
+    ['CPU: the replaying process (the replayer and its workflow thread), user + system.'],
+  );
 });

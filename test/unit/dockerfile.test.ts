@@ -13,6 +13,11 @@ const ROOT = path.resolve(__dirname, '..', '..');
 
 describe('Dockerfile', () => {
   const { stages } = parseDockerfile();
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+    dependencies: Record<string, string>;
+    engines: { node: string };
+  };
   const build = stages.find((s) => s.name === 'build');
   const runtime = stages.at(-1)!;
   const runs = (stage: { instructions: { keyword: string; args: string }[] }) =>
@@ -44,10 +49,6 @@ describe('Dockerfile', () => {
   });
 
   it("when dependencies are installed, then each stage has patches/ first, so npm ci's postinstall patches the SDK as on a developer's machine", () => {
-    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
-      scripts: Record<string, string>;
-      dependencies: Record<string, string>;
-    };
     assert.equal(pkg.scripts.postinstall, 'patch-package');
     assert.ok(pkg.dependencies['patch-package'], 'patch-package is a production dependency: the runtime stage installs with --omit=dev');
     for (const stage of [build!, runtime]) {
@@ -67,7 +68,7 @@ describe('Dockerfile', () => {
       'nothing runs as root after USER node',
     );
     // package.json says which Node versions are supported: the one tested here (20) and the image's.
-    const engines = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    const engines = pkg.engines.node;
     assert.match(engines, /\^20\./);
     assert.match(engines, /\^24\./);
     assert.ok(engines.includes(`^${process.versions.node.split('.')[0]}.`), `this Node (${process.version}) is a supported one: ${engines}`);

@@ -20,33 +20,41 @@ async function waitingConversation(h: ConversationHarness, contactKey: string) {
   return handle;
 }
 
-for (const workflowStackTraces of [undefined, false]) {
-  describe(`workflow stack traces ${workflowStackTraces === false ? 'off' : 'on (the default)'} (time-skipping server)`, () => {
-    let h: ConversationHarness;
-    before(async () => {
-      h = await createConversationHarness(workflowStackTraces === false ? { workflowStackTraces } : {});
-      await h.saveSettings({ unassignedReply: { enabled: true, delaySeconds: 3600, message: { type: 'text', text: { body: 'Soon.' } } } });
-    });
-    after(async () => h?.close());
-
-    if (workflowStackTraces === false) {
-      it('when an operator opens the Stack Trace tab of a waiting conversation, then it answers that stack traces are off on this worker, and the conversation goes on', async () => {
-        await h.run(async () => {
-          const handle = await waitingConversation(h, 'US.STACKOFF');
-          await assert.rejects(handle.query<string>(STACK_TRACE_QUERY), /Workflow stack traces are not enabled on this worker/);
-          const state = await handle.query(conversationStateQuery);
-          assert.equal(state?.status, 'unassigned');
-        });
-      });
-    } else {
-      it('when an operator opens the Stack Trace tab of a waiting conversation, then it shows the conversation workflow waiting in its main loop', async () => {
-        await h.run(async () => {
-          const handle = await waitingConversation(h, 'US.STACKON');
-          const stack = await handle.query<string>(STACK_TRACE_QUERY);
-          assert.match(stack, /conversationWorkflow/);
-          assert.match(stack, /workflows\/conversation\/conversation-workflow\.ts/);
-        });
-      });
-    }
+/** A harness whose worker has the given setting, with the reply an hour away so conversations wait. */
+function harnessWith(options: { workflowStackTraces?: boolean }) {
+  const harness = { h: null as unknown as ConversationHarness };
+  before(async () => {
+    harness.h = await createConversationHarness(options);
+    await harness.h.saveSettings({ unassignedReply: { enabled: true, delaySeconds: 3600, message: { type: 'text', text: { body: 'Soon.' } } } });
   });
+  after(async () => harness.h?.close());
+  return harness;
 }
+
+describe('workflow stack traces on (the default) (time-skipping server)', () => {
+  const harness = harnessWith({});
+
+  it('when an operator opens the Stack Trace tab of a waiting conversation, then it shows the conversation workflow waiting in its main loop', async () => {
+    const { h } = harness;
+    await h.run(async () => {
+      const handle = await waitingConversation(h, 'US.STACKON');
+      const stack = await handle.query<string>(STACK_TRACE_QUERY);
+      assert.match(stack, /conversationWorkflow/);
+      assert.match(stack, /workflows\/conversation\/conversation-workflow\.ts/);
+    });
+  });
+});
+
+describe('workflow stack traces off (time-skipping server)', () => {
+  const harness = harnessWith({ workflowStackTraces: false });
+
+  it('when an operator opens the Stack Trace tab of a waiting conversation, then it answers that stack traces are off on this worker, and the conversation goes on', async () => {
+    const { h } = harness;
+    await h.run(async () => {
+      const handle = await waitingConversation(h, 'US.STACKOFF');
+      await assert.rejects(handle.query<string>(STACK_TRACE_QUERY), /Workflow stack traces are not enabled on this worker/);
+      const state = await handle.query(conversationStateQuery);
+      assert.equal(state?.status, 'unassigned');
+    });
+  });
+});
