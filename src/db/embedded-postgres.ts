@@ -20,7 +20,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../logger';
-import { guardChild, reapLeftover } from '../supervision/orphan-guard';
+import { guardChild, isZombie, reapLeftover, zombieCollected } from '../supervision/orphan-guard';
 import { type ChildExit, restartPolicyFromEnv, supervise } from '../supervision/supervisor';
 
 export interface RunningPostgres {
@@ -76,6 +76,7 @@ export async function startEmbeddedPostgres(options: {
   // the data directory: stop it first (SIGINT: PostgreSQL's fast shutdown).
   const leftover = await reapLeftover(postmasterPid(databaseDir), databaseDir, 'SIGINT');
   if (leftover) options.log.warn({ leftover }, 'stopped a PostgreSQL left running by an earlier start on this data directory');
+  await waitForKilledPostmaster(databaseDir, options.log);
   const settings = options.maxConnections ? ['-c', `max_connections=${options.maxConnections}`] : [];
   const spawnIt = () => spawnPostgres(path.join(binDir, 'postgres'), databaseDir, options.port, options.log, settings);
   const supervision = supervise({
@@ -96,6 +97,20 @@ export async function startEmbeddedPostgres(options: {
       await supervision.current().stop();
     },
   };
+}
+
+/**
+ * A postmaster SIGKILLed together with its service stays a zombie until its adopter
+ * collects it, and PostgreSQL takes the zombie's pid in postmaster.pid for a postmaster
+ * still running ("lock file already exists"): wait for it to be collected. The lock file is
+ * left alone even if that takes too long, because only PostgreSQL can tell whether the
+ * killed postmaster's backends have let go of its shared memory.
+ */
+async function waitForKilledPostmaster(databaseDir: string, log: Logger, limitMs = 15_000): Promise<void> {
+  const pid = postmasterPid(databaseDir);
+  if (!isZombie(pid)) return;
+  log.info({ pid }, 'waiting for the killed PostgreSQL of an earlier start to be collected');
+  if (!(await zombieCollected(pid, limitMs))) log.warn({ pid, limitMs }, 'the killed PostgreSQL of an earlier start is still not collected');
 }
 
 function postmasterPid(databaseDir: string): number {

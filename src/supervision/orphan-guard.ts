@@ -72,6 +72,30 @@ export function commandLineOf(pid: number): string | null {
   }
 }
 
+/**
+ * Whether `pid` has exited but its parent has not collected it yet (a zombie). A process
+ * SIGKILLed together with its parent is one until whoever adopts it (init, or a
+ * container's PID 1) collects it, which some do only every few seconds.
+ */
+export function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves once `pid` is no zombie any more (collected, or never one), or after `limitMs`: whether it is gone. */
+export async function zombieCollected(pid: number, limitMs: number): Promise<boolean> {
+  const deadline = Date.now() + limitMs;
+  while (isZombie(pid)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
 function parentOf(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -333,6 +333,31 @@ describe('the web app (SPEC §8) in headless Chromium against the running servic
     await p.context().close();
   });
 
+  it('when someone switches conversations while the first one is still loading, then the pane shows the second one, even after the first one’s answer arrives', async () => {
+    const lucy = await conversationOf(await customerSays('15550101001', 'Still there?', 'Live Lucy'));
+    const p = await page();
+    await signIn(p, ADMIN.login, ADMIN.password);
+    await p.goto('/inbox/unassigned');
+    const list = p.getByTestId('conversation-list');
+    await list.getByText('Newcomer Nina').waitFor();
+    // Lucy's conversation answers slowly (a busy server), so it arrives after Nina's.
+    await p.route(`**/api/conversations/${lucy.id}`, async (route) => {
+      await new Promise((r) => setTimeout(r, 1_500));
+      await route.continue().catch(() => undefined);
+    });
+    const lucyAnswered = p.waitForResponse((r) => r.url().endsWith(`/api/conversations/${lucy.id}`));
+    await list.getByText('Live Lucy').click();
+    await list.getByText('Newcomer Nina').click();
+    const pane = p.getByTestId('conversation-pane');
+    await pane.getByText('New here').waitFor();
+    await lucyAnswered;
+    await new Promise((r) => setTimeout(r, 500)); // time for a late answer to be rendered
+    assert.equal(await pane.getByRole('heading', { level: 2 }).innerText(), 'Newcomer Nina');
+    assert.equal(await pane.getByText('Still there?').count(), 0, 'Lucy’s messages are not shown under Nina’s address');
+    assert.match(p.url(), /\/inbox\/unassigned\/[0-9a-f-]+$/);
+    await p.context().close();
+  });
+
   it('when an agent at their limit sees the people in queue, then they claim one, reply, and the reply reaches WhatsApp; closing sends the survey', async () => {
     await apiOk('PUT', `/numbers/${NUMBER}/automation`, {
       ...((await apiOk('GET', `/numbers/${NUMBER}/automation`)) as object),

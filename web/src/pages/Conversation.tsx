@@ -19,6 +19,7 @@ import {
 } from '@mantine/core';
 import { type Agent, type ConversationDetail, type Message, api, contactLabel, formatTime, isInbound } from '../api';
 import { useSession } from '../App';
+import { useLatestOnly } from '../latest';
 import { useLiveRefresh } from '../live';
 import { actorOf, describeTimeline, ruleName } from '../timeline';
 import { WhatsAppBubble } from '../whatsapp';
@@ -31,15 +32,16 @@ export function ConversationPane({ id, onChanged }: { id: string; onChanged(): v
   const [detail, setDetail] = useState<ConversationDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
 
+  const latestOnly = useLatestOnly();
+
   const refresh = useCallback(() => {
-    api
-      .get<ConversationDetail>(`/conversations/${id}`)
+    latestOnly(api.get<ConversationDetail>(`/conversations/${id}`))
       .then((d) => {
         setDetail(d);
         setError(null);
       })
       .catch((e: Error) => setError(e.message));
-  }, [id]);
+  }, [id, latestOnly]);
   useEffect(() => {
     setDetail(null);
     refresh();

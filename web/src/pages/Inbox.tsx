@@ -19,6 +19,7 @@ import {
 import { useMediaQuery } from '@mantine/hooks';
 import { type Agent, type Conversation, api, contactLabel, contactSecondary, formatTime } from '../api';
 import { useSession } from '../App';
+import { useLatestOnly } from '../latest';
 import { useLiveRefresh } from '../live';
 import { linkProps, navigate } from '../router';
 import { ConversationPane } from './Conversation';
@@ -57,24 +58,22 @@ export function InboxPage({ path }: { path: string }) {
   const [me, setMe] = useState<Agent | null>(null);
   const [error, setError] = useState<string | null>(null);
 
+  const [latestList, latestQueued, latestMe] = [useLatestOnly(), useLatestOnly(), useLatestOnly()];
   const refresh = useCallback(() => {
-    api
-      .get<{ conversations: Conversation[] }>(listPath(view, principal.agentId, sub))
+    latestList(api.get<{ conversations: Conversation[] }>(listPath(view, principal.agentId, sub)))
       .then((r) => {
         setList(r.conversations);
         setError(null);
       })
       .catch((e: Error) => setError(e.message));
-    api
-      .get<{ conversations: Conversation[] }>('/conversations?status=queued')
+    latestQueued(api.get<{ conversations: Conversation[] }>('/conversations?status=queued'))
       .then((r) => setQueuedCount(r.conversations.length))
       .catch(() => setQueuedCount(null));
     if (principal.agentId)
-      api
-        .get<Agent>(`/agents/${encodeURIComponent(principal.agentId)}`)
+      latestMe(api.get<Agent>(`/agents/${encodeURIComponent(principal.agentId)}`))
         .then(setMe)
         .catch(() => setMe(null));
-  }, [view, sub, principal.agentId]);
+  }, [view, sub, principal.agentId, latestList, latestQueued, latestMe]);
 
   useEffect(() => {
     setList(null);

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Alert, Button, Grid, Group, Paper, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { ApiError, type CsatAnswer, type CsatReport, api, request } from '../api';
 import { useLiveRefresh } from '../live';
+import { useLatestOnly } from '../latest';
 
 const LABELS: Record<number, string> = { 5: 'Very satisfied', 4: 'Satisfied', 3: 'Neutral', 2: 'Dissatisfied', 1: 'Very dissatisfied' };
 
@@ -40,9 +41,9 @@ export function SatisfactionPage() {
   const [error, setError] = useState<string | null>(null);
   const [serverDates, setServerDates] = useState(true);
 
+  const latestOnly = useLatestOnly();
   const refresh = useCallback(() => {
-    api
-      .get<CsatReport>(`/csat${query(filters, serverDates)}`)
+    latestOnly(api.get<CsatReport>(`/csat${query(filters, serverDates)}`))
       .then((r) => {
         setAnswers(r.answers.filter((a) => inRange(a, filters.from, filters.to)));
         setError(null);
@@ -52,7 +53,7 @@ export function SatisfactionPage() {
         if (e instanceof ApiError && e.status === 400 && serverDates && e.details.some((d) => /from|to/.test(d.field))) setServerDates(false);
         else setError(e instanceof Error ? e.message : String(e));
       });
-  }, [filters, serverDates]);
+  }, [filters, serverDates, latestOnly]);
   useEffect(refresh, [refresh]);
   useLiveRefresh(refresh, 10000);
 

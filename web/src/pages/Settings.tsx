@@ -23,6 +23,7 @@ import {
   Title,
 } from '@mantine/core';
 import { ApiError, type MessageContent, api } from '../api';
+import { useLatestOnly } from '../latest';
 import { MessageEditor } from '../components/MessageEditor';
 import { WhatsAppBubble } from '../whatsapp';
 import { linkProps } from '../router';
@@ -74,12 +75,12 @@ const SECTIONS: { key: string; title: string; help: string }[] = [
 export function SettingsPage({ phoneNumberId }: { phoneNumberId: string }) {
   const [saved, setSaved] = useState<Settings | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const latestOnly = useLatestOnly();
   const load = useCallback(() => {
-    api
-      .get<Settings>(`/numbers/${encodeURIComponent(phoneNumberId)}/automation`)
+    latestOnly(api.get<Settings>(`/numbers/${encodeURIComponent(phoneNumberId)}/automation`))
       .then(setSaved)
       .catch((e: Error) => setError(e.message));
-  }, [phoneNumberId]);
+  }, [phoneNumberId, latestOnly]);
   useEffect(load, [load]);
 
   if (error)

@@ -23,6 +23,7 @@ import {
 } from '@mantine/core';
 import { useMediaQuery } from '@mantine/hooks';
 import { ApiError, type Delivery, type DeliveryOutcome, type Webhook, api, formatTime } from '../api';
+import { useLatestOnly } from '../latest';
 
 /**
  * The event types a subscription may name: OUTBOUND_EVENT_TYPES of
@@ -553,6 +554,7 @@ function DeliveryLog({ webhook, onClose }: { webhook: Webhook | null; onClose():
   const [busy, setBusy] = useState<'refresh' | 'older' | null>(null);
   const [error, setError] = useState<string | null>(null);
   const id = webhook?.id ?? null;
+  const latestOnly = useLatestOnly();
 
   const load = useCallback(
     (before: string | null) => {
@@ -560,8 +562,7 @@ function DeliveryLog({ webhook, onClose }: { webhook: Webhook | null; onClose():
       setBusy(before ? 'older' : 'refresh');
       setError(null);
       const query = `limit=${LOG_PAGE}${before ? `&before=${encodeURIComponent(before)}` : ''}`;
-      api
-        .get<{ deliveries: Delivery[]; nextCursor: string | null }>(`/webhooks/${encodeURIComponent(id)}/deliveries?${query}`)
+      latestOnly(api.get<{ deliveries: Delivery[]; nextCursor: string | null }>(`/webhooks/${encodeURIComponent(id)}/deliveries?${query}`))
         .then((r) => {
           setDeliveries((earlier) => (before ? [...(earlier ?? []), ...r.deliveries] : r.deliveries));
           setCursor(r.nextCursor);
@@ -569,7 +570,7 @@ function DeliveryLog({ webhook, onClose }: { webhook: Webhook | null; onClose():
         .catch((e: Error) => setError(e.message))
         .finally(() => setBusy(null));
     },
-    [id],
+    [id, latestOnly],
   );
 
   useEffect(() => {
