@@ -78,6 +78,24 @@ export const whatsapp = proxyActivities<Pick<Activities, 'sendMessage'>>({
 });
 
 /**
+ * The automations' sends (away replies, reminders, auto-close notices, queue positions):
+ * the `whatsapp` profile's send and retries, run as a local activity by the worker that
+ * runs the workflow. A timer that fires then costs one workflow task, not a workflow task,
+ * an activity task and a second workflow task, each a server round trip; in a burst of
+ * 2,000 timers due together those round trips were where the lateness came from
+ * (bench/timers.ts). The cost: while a send waits (pacing, a slow Graph API) the workflow
+ * task stays open, heartbeated by the worker, and a signal or update waits for it.
+ * Agents' replies stay scheduled (`whatsapp`): an agent waits on their update's answer.
+ * A retry's delay (the pair rate limit's 4^X s) is honoured inside the worker; an attempt
+ * lost with its worker runs again with the workflow task. Idempotent by the outbound
+ * message's id, like the scheduled send.
+ */
+export const automatedWhatsapp = proxyLocalActivities<Pick<Activities, 'sendMessage'>>({
+  startToCloseTimeout: '60 seconds',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+
+/**
  * Bookkeeping that only people read (the timeline's timer entries): a local activity, run
  * by the worker that runs the workflow, so it costs one short database insert and no
  * server round trip on a conversation's hot path. Idempotent by key, so retried without

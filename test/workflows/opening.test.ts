@@ -5,22 +5,10 @@
  * the opening instead of four activities and five workflow tasks.
  */
 import assert from 'node:assert/strict';
-import type { temporal } from '@temporalio/proto';
 import { OPENING_RUNS_LOCALLY } from '../../workflows/conversation/conversation';
+import { localActivityType, patchIds, scheduledActivityTypes } from '../support/history-markers';
 import { createConversationHarness, eventually, type ConversationHarness } from '../support/conversation-harness';
 import { isIdle } from './rules-helpers';
-
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-
-/** The JSON a marker of the SDK carries under `detail`, when the event is a `name` marker. */
-function markerData<T>(event: HistoryEvent, name: 'core_local_activity' | 'core_patch', detail: 'data' | 'patch-data'): T | null {
-  const marker = event.markerRecordedEventAttributes;
-  const data = marker?.markerName === name ? marker.details?.[detail]?.payloads?.[0]?.data : undefined;
-  return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as T) : null;
-}
-
-const localActivityType = (e: HistoryEvent) => markerData<{ activity_type: string }>(e, 'core_local_activity', 'data')?.activity_type ?? null;
-const patchIds = (events: HistoryEvent[]) => events.map((e) => markerData<{ id: string }>(e, 'core_patch', 'patch-data')?.id).filter(Boolean);
 
 describe('opening a conversation (time-skipping server)', () => {
   let h: ConversationHarness;
@@ -55,10 +43,7 @@ describe('opening a conversation (time-skipping server)', () => {
         'routeConversation',
         'recordTimerChanges',
       ]);
-      assert.deepEqual(
-        events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name),
-        [],
-      );
+      assert.deepEqual(scheduledActivityTypes(events), []);
       assert.ok(patchIds(events).includes(OPENING_RUNS_LOCALLY));
 
       // What the opening wrote: the row, routed (no agent online), with the message attached.

@@ -8,7 +8,7 @@
  * arrival order and no two activities of a conversation ever race.
  */
 import { ApplicationFailure, condition, patched, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
-import { bookkeeping, database, openingDatabase, whatsapp } from '../activity-profiles';
+import { automatedWhatsapp, bookkeeping, database, openingDatabase, whatsapp } from '../activity-profiles';
 import { announceAssignments } from '../assignment-announcements';
 import {
   type ConversationCommand,
@@ -44,6 +44,13 @@ export const TIMELINE_RECORDS_TIMERS = 'timeline-records-timers';
  * activities; from this marker on, a run opens with local ones (`openingDatabase`).
  */
 export const OPENING_RUNS_LOCALLY = 'opening-runs-locally';
+
+/**
+ * Runs that began before automated sends ran as local activities replay them as scheduled
+ * activities; from this marker on, a run sends its automations with local ones
+ * (`automatedWhatsapp`); agents' replies stay scheduled.
+ */
+export const AUTOMATED_SENDS_RUN_LOCALLY = 'automated-sends-run-locally';
 
 /** The database steps of an opening: scheduled activities, or local ones (OPENING_RUNS_LOCALLY). */
 type OpeningSteps = Pick<typeof database, keyof typeof openingDatabase>;
@@ -282,7 +289,8 @@ export class Conversation {
           break;
         }
         case 'send_automation': {
-          const sent = await whatsapp.sendMessage({
+          const sender = patched(AUTOMATED_SENDS_RUN_LOCALLY) ? automatedWhatsapp : whatsapp;
+          const sent = await sender.sendMessage({
             ...outbound,
             author: 'automation',
             automation: command.automation,
