@@ -78,17 +78,18 @@ export const whatsapp = proxyActivities<Pick<Activities, 'sendMessage'>>({
 });
 
 /**
- * The automations' sends (away replies, reminders, auto-close notices, queue positions):
- * the `whatsapp` profile's send and retries, run as a local activity by the worker that
- * runs the workflow. A timer that fires then costs one workflow task, not a workflow task,
- * an activity task and a second workflow task, each a server round trip; in a burst of
- * 2,000 timers due together those round trips were where the lateness came from
- * (bench/timers.ts). The cost: while a send waits (pacing, a slow Graph API) the workflow
- * task stays open, heartbeated by the worker, and a signal or update waits for it.
- * Agents' replies stay scheduled (`whatsapp`): an agent waits on their update's answer.
- * A retry's delay (the pair rate limit's 4^X s) is honoured inside the worker; an attempt
- * lost with its worker runs again with the workflow task. Idempotent by the outbound
- * message's id, like the scheduled send.
+ * The automations' sends (the unassigned and queue replies, queue positions, out of
+ * office, reminders, the survey): the `whatsapp` profile's send and retries, run as a
+ * local activity by the worker that runs the workflow. A timer that fires then costs one
+ * workflow task, not a workflow task, an activity task and a second workflow task, each a
+ * round trip to the Temporal server and writes to its store, which is what a burst of
+ * timers due together waits on (README "Benchmarks"). The cost: while a send waits (a
+ * pacing slot, a slow Graph API) the workflow task stays open, heartbeated by the worker,
+ * and a signal or update to the conversation waits for it. Agents' and bots' replies stay
+ * scheduled (`whatsapp`): their update answers with the send's outcome. A retry's delay
+ * (the pair rate limit's 4^X s) is waited out inside the worker; an attempt lost with its
+ * worker runs again with the workflow task, and finds the row its first attempt recorded
+ * (nothing is sent twice that Meta accepted).
  */
 export const automatedWhatsapp = proxyLocalActivities<Pick<Activities, 'sendMessage'>>({
   startToCloseTimeout: '60 seconds',
