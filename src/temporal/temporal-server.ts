@@ -6,12 +6,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import type { Logger } from '../logger';
-import { freePort } from '../ports';
+import { freePort, freeSmallPort } from '../ports';
 import { ensureTemporalServer } from '../provisioning/temporal-server';
 import { runCommand } from '../provisioning/run-command';
 import { waitForHealthyFrontend } from './dev-server';
@@ -74,10 +73,10 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
   const root = path.join(options.dataDir, 'temporal-server');
   mkdirSync(path.join(root, 'config', 'dynamicconfig'), { recursive: true });
   // Membership ports are stored as smallint: below 32768.
-  const ports = { frontendMembership: await lowFreePort(), frontendHttp: await freePort() } as Record<string, number>;
+  const ports = { frontendMembership: await freeSmallPort(), frontendHttp: await freePort() } as Record<string, number>;
   for (const service of SERVICES.filter((s) => s !== 'frontend')) {
     ports[`${service}Grpc`] = await freePort();
-    ports[`${service}Membership`] = await lowFreePort();
+    ports[`${service}Membership`] = await freeSmallPort();
   }
   const datastore = (database: string, maxConns: number) => ({
     sql: {
@@ -155,18 +154,6 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
 }
 
 /** A free loopback port in 20000–32767 (the kernel's own picks are above 32767 here). */
-async function lowFreePort(): Promise<number> {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    const free = await new Promise<boolean>((resolve) => {
-      const server = net.createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-}
-
 /** A fresh server has no namespace but `temporal-system`. */
 async function registerNamespace(address: string, namespace: string): Promise<void> {
   const connection = await Connection.connect({ address });

@@ -101,11 +101,18 @@ describe('faults: PostgreSQL is unreachable (stopped, then started again)', func
       textWebhook({ wamid: 'wamid.PGOUT-ARMED', from: ARMED_CUSTOMER, body: 'hello', phoneNumberId: PHONE_NUMBER_ID }),
     );
     assert.equal(opened.status, 200);
-    // Opened and routed (its opening runs as local activities, all in one workflow task):
-    // what retries during the outage is then the reply that falls due.
+    // Opened, routed and its reply's timer armed (the opening runs as local activities, all
+    // in one workflow task, which ends with the timer): what retries during the outage is
+    // then the reply that falls due. (Stopped right after the routing row, the opening's
+    // last local activity would retry instead, and the timer would only start afterwards.)
     const conversation = await eventually(() => db!('conversations').where({ phone_number_id: PHONE_NUMBER_ID }).first(), 15_000, 'the conversation');
-    await eventually(() => db!('conversation_timeline').where({ conversation_id: conversation.id, kind: 'routed' }).first(), 15_000, 'its routing');
     armedWorkflowId = conversation.workflow_id;
+    const armed = client!.workflow.getHandle(armedWorkflowId);
+    await eventually(
+      async () => ((await armed.fetchHistory()).events ?? []).some((e) => e.timerStartedEventAttributes),
+      15_000,
+      'its reply timer armed',
+    );
 
     stoppedAt = Date.now();
     await pg!.stop();
