@@ -30,9 +30,13 @@ function postmasterUser(): { uid: number; gid: number } | object {
   return { uid: id('-u'), gid: id('-g') };
 }
 
-/** A zombie for about `seconds`: `true` finishes at once, and `sleep` (the shell, exec'd) never waits for it. */
+/**
+ * A zombie for about `seconds`: the background child ends after 0.3 s, by when the shell has
+ * exec'd `sleep`, which never waits for it. (A child that ended at once could be collected by
+ * the shell itself before its exec, on a busy machine: no zombie at all.)
+ */
 async function zombieFor(seconds: number): Promise<{ pid: number; collected: Promise<number> }> {
-  const shell = spawn('sh', ['-c', `true & echo $!; exec sleep ${seconds}`], { ...postmasterUser(), stdio: ['ignore', 'pipe', 'inherit'] });
+  const shell = spawn('sh', ['-c', `sleep 0.3 & echo $!; exec sleep ${seconds}`], { ...postmasterUser(), stdio: ['ignore', 'pipe', 'inherit'] });
   const collected = new Promise<number>((resolve) => shell.once('exit', () => resolve(Date.now())));
   const pid = await new Promise<number>((resolve) => shell.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
   for (let i = 0; i < 100 && !isZombie(pid); i++) await new Promise((r) => setTimeout(r, 20));
