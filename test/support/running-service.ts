@@ -11,7 +11,7 @@ import { loadEnv, type Env } from '../../src/config';
 import { createApp } from '../../src/http/app';
 import { createEventHub, type EventHub } from '../../src/http/event-stream';
 import { createStore } from '../../src/store';
-import { freePort } from '../../src/ports';
+import { freePort, freeSmallPort } from '../../src/ports';
 import { type RunningService, startService } from '../../src/service';
 import { signWebhookBody } from '../../src/whatsapp/signature';
 import { createTestDatabase, testLog } from './environment';
@@ -42,8 +42,11 @@ export async function startServiceUnderTest(envOverrides: Record<string, string>
     DATA_DIR: dataDir,
     PORT: String(await freePort()),
     DATABASE_URL: url,
-    TEMPORAL_DEV_SERVER_PORT: String(await freePort()),
-    TEMPORAL_UI_PORT: String(await freePort()),
+    // Below the ephemeral range: the dev server binds these a few seconds after they are
+    // picked, and meanwhile an outgoing connection of any process may take an ephemeral
+    // port (CI: "the Temporal dev server exited during start (is port … in use?)").
+    TEMPORAL_DEV_SERVER_PORT: String(await freeSmallPort()),
+    TEMPORAL_UI_PORT: String(await freeSmallPort()),
     WHATSAPP_ACCESS_TOKEN: 'e2e-access-token',
     WHATSAPP_API_BASE_URL: graph.url,
     WHATSAPP_APP_SECRET: E2E_SECRET,
