@@ -17,10 +17,6 @@ function markerData<T>(event: HistoryEvent, name: 'core_local_activity' | 'core_
 export const localActivityType = (e: HistoryEvent): string | null =>
   markerData<{ activity_type: string }>(e, 'core_local_activity', 'data')?.activity_type ?? null;
 
-/** The local activity's attempt a marker records (its retries ran inside the worker). */
-export const localActivityAttempt = (e: HistoryEvent): number | null =>
-  markerData<{ attempt: number }>(e, 'core_local_activity', 'data')?.attempt ?? null;
-
 /** The patch ids a history recorded, in order. */
 export const patchIds = (events: HistoryEvent[]): string[] =>
   events.map((e) => markerData<{ id: string }>(e, 'core_patch', 'patch-data')?.id).filter((id): id is string => Boolean(id));
