@@ -51,34 +51,62 @@ function toContact(row: ContactRow): Contact {
   };
 }
 
-/** The upsert inside a caller's transaction (the inbound message is stored in the same one). */
-export async function upsertContact(q: Queryable, phoneNumberId: string, contact: ContactIdentity): Promise<{ id: string; isNew: boolean }> {
-  const existing = await q<ContactRow>('contacts')
-    .where({ phone_number_id: phoneNumberId })
-    .andWhere((w) => {
-      w.where({ identity_key: contact.key });
-      if (contact.userId) w.orWhere({ user_id: contact.userId });
-      if (contact.waId) w.orWhere({ wa_id: contact.waId });
-    })
-    .orderBy('first_seen_at')
-    .first('id', 'user_id', 'wa_id', 'profile_name');
+/**
+ * The contact's upsert as common table expressions that lead one statement and end in
+ * `contact (id, is_new)`: the contact found by identity key, BSUID or wa_id (one first seen
+ * by phone may later arrive with a BSUID; the oldest wins), with what it learnt filled in,
+ * or inserted. One statement, not a transaction of three: a webhook's acknowledgement waits
+ * for every round trip to PostgreSQL, and on a busy machine each one waits for the
+ * scheduler (README "Benchmarks"). Data-modifying CTEs run once whether or not the
+ * statement reads them, all on one snapshot.
+ */
+export function contactUpsertCtes(phoneNumberId: string, contact: ContactIdentity): { sql: string; bindings: (string | null)[] } {
   const profileName = contact.profileName === null ? null : storableText(contact.profileName);
-  if (existing) {
-    const patch: Partial<ContactRow> = {};
-    if (contact.userId && !existing.user_id) patch.user_id = contact.userId;
-    if (contact.waId && existing.wa_id !== contact.waId) patch.wa_id = contact.waId;
-    if (profileName && existing.profile_name !== profileName) patch.profile_name = profileName;
-    if (Object.keys(patch).length) await q('contacts').where({ id: existing.id }).update(patch);
-    return { id: existing.id, isNew: false };
-  }
-  const inserted = await q.raw(
-    `INSERT INTO contacts (phone_number_id, identity_key, user_id, wa_id, profile_name)
-     VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (phone_number_id, identity_key) DO UPDATE SET profile_name = COALESCE(EXCLUDED.profile_name, contacts.profile_name)
-     RETURNING id, (xmax = 0) AS inserted`,
-    [phoneNumberId, contact.key, contact.userId, contact.waId, profileName],
-  );
-  return { id: inserted.rows[0].id, isNew: inserted.rows[0].inserted };
+  // What an identity adds to a known contact: only what it has (an empty value is none).
+  const userId = contact.userId || null;
+  const waId = contact.waId || null;
+  const learntName = profileName || null;
+  const sql = `existing AS (
+      SELECT id FROM contacts
+      WHERE phone_number_id = CAST(? AS text)
+        AND (identity_key = CAST(? AS text) OR user_id = CAST(? AS text) OR wa_id = CAST(? AS text))
+      ORDER BY first_seen_at LIMIT 1
+    ),
+    patched AS (
+      UPDATE contacts c
+      SET user_id = COALESCE(c.user_id, CAST(? AS text)), wa_id = COALESCE(CAST(? AS text), c.wa_id), profile_name = COALESCE(CAST(? AS text), c.profile_name)
+      FROM existing e
+      WHERE c.id = e.id
+        AND ((c.user_id IS NULL AND CAST(? AS text) IS NOT NULL)
+          OR c.wa_id IS DISTINCT FROM COALESCE(CAST(? AS text), c.wa_id)
+          OR c.profile_name IS DISTINCT FROM COALESCE(CAST(? AS text), c.profile_name))
+      RETURNING c.id
+    ),
+    inserted AS (
+      INSERT INTO contacts (phone_number_id, identity_key, user_id, wa_id, profile_name)
+      SELECT CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text)
+      WHERE NOT EXISTS (SELECT 1 FROM existing)
+      ON CONFLICT (phone_number_id, identity_key) DO UPDATE SET profile_name = COALESCE(EXCLUDED.profile_name, contacts.profile_name)
+      RETURNING id, (xmax = 0) AS is_new
+    ),
+    contact AS (
+      SELECT id, false AS is_new FROM existing
+      UNION ALL
+      SELECT id, is_new FROM inserted
+    )`;
+  const bindings = [
+    ...[phoneNumberId, contact.key, userId, waId],
+    ...[userId, waId, learntName, userId, waId, learntName],
+    ...[phoneNumberId, contact.key, contact.userId, contact.waId, profileName],
+  ];
+  return { sql, bindings };
+}
+
+/** The upsert on its own (the inbound message's store runs the same CTEs with its insert). */
+export async function upsertContact(q: Queryable, phoneNumberId: string, contact: ContactIdentity): Promise<{ id: string; isNew: boolean }> {
+  const { sql, bindings } = contactUpsertCtes(phoneNumberId, contact);
+  const result = await q.raw(`WITH ${sql} SELECT id, is_new FROM contact`, bindings);
+  return { id: result.rows[0].id, isNew: result.rows[0].is_new };
 }
 
 /** R1: marks the contact welcomed, inside the caller's transaction; false if it already was. */

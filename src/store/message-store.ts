@@ -9,7 +9,7 @@ import { storableJson, storableText } from '../db/storable';
 import { mergeDeliveryStatus, type StatusUpdate } from '../inbound/delivery-status';
 import type { ContactIdentity } from '../whatsapp/webhook-events';
 import type { Automation, MessageAuthor, OutboundAuthor, OutboundMessageContent } from '../../workflows/rules/vocabulary';
-import { claimWelcome, upsertContact } from './contact-store';
+import { claimWelcome, contactUpsertCtes } from './contact-store';
 import type { Queryable } from './queryable';
 
 /** Not in workflows/rules/vocabulary.ts yet. */
@@ -200,36 +200,43 @@ export function createMessageStore(db: Database): MessageStore {
     },
 
     async storeInbound(message) {
-      return db.transaction(async (trx) => {
-        const contact = await upsertContact(trx, message.phoneNumberId, message.contact);
-        const [row] = await trx('messages')
-          .insert({
-            phone_number_id: message.phoneNumberId,
-            contact_id: contact.id,
-            conversation_id: message.conversationId,
-            direction: 'inbound',
-            author: 'customer',
-            wamid: message.wamid,
-            type: storableText(message.type),
-            content: storableJson(message.content),
-            raw: storableJson(message.raw),
-            status: 'received',
-            sent_at: message.sentAt,
-            first_contact: contact.isNew,
-            relay_kind: message.relay?.kind ?? null,
-            opens_service_window: message.relay?.opensServiceWindow ?? null,
-          })
-          .onConflict('wamid')
-          .ignore()
-          .returning(['id', 'delivered_to_workflow_at', 'first_contact']);
-        const stored = row ?? (await trx('messages').where({ wamid: message.wamid }).first('id', 'delivered_to_workflow_at', 'first_contact'));
-        return {
-          contactId: contact.id,
-          messageId: stored.id as string,
-          delivered: stored.delivered_to_workflow_at !== null,
-          isFirstContact: Boolean(stored.first_contact),
-        };
-      });
+      // One statement: the contact's upsert and the message's insert (see contactUpsertCtes).
+      const contact = contactUpsertCtes(message.phoneNumberId, message.contact);
+      const result = await db.raw(
+        `WITH ${contact.sql},
+        stored AS (
+          INSERT INTO messages (phone_number_id, contact_id, conversation_id, direction, author, wamid, type, content, raw, status, sent_at,
+                                first_contact, relay_kind, opens_service_window)
+          SELECT CAST(? AS text), contact.id, CAST(? AS uuid), 'inbound', 'customer', CAST(? AS text), CAST(? AS text), CAST(? AS jsonb),
+                 CAST(? AS jsonb), 'received', CAST(? AS timestamptz), contact.is_new, CAST(? AS text), CAST(? AS boolean)
+          FROM contact
+          ON CONFLICT (wamid) DO NOTHING
+          RETURNING id, delivered_to_workflow_at, first_contact
+        )
+        SELECT contact.id AS contact_id, stored.id, stored.delivered_to_workflow_at, stored.first_contact FROM contact LEFT JOIN stored ON true`,
+        [
+          ...contact.bindings,
+          message.phoneNumberId,
+          message.conversationId,
+          message.wamid,
+          storableText(message.type),
+          storableJson(message.content),
+          storableJson(message.raw),
+          message.sentAt,
+          message.relay?.kind ?? null,
+          message.relay?.opensServiceWindow ?? null,
+        ],
+      );
+      const row = result.rows[0] as { contact_id: string; id: string | null; delivered_to_workflow_at: Date | null; first_contact: boolean | null };
+      // A redelivery: the wamid's row is there already (committed: ON CONFLICT waited for it).
+      const stored =
+        row.id !== null ? row : await db('messages').where({ wamid: message.wamid }).first('id', 'delivered_to_workflow_at', 'first_contact');
+      return {
+        contactId: row.contact_id,
+        messageId: stored.id as string,
+        delivered: stored.delivered_to_workflow_at !== null,
+        isFirstContact: Boolean(stored.first_contact),
+      };
     },
 
     async markDeliveredToWorkflow(messageId) {

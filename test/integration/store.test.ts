@@ -248,6 +248,46 @@ describe('data-access layer (real PostgreSQL)', () => {
       assert.equal(second.isFirstContact, false);
     });
 
+    it('when a contact first seen by phone number writes with a BSUID, then the message is stored against that contact, which learns the BSUID and the new name', async () => {
+      const waId = `1556${Date.now()}`;
+      const first = await store.messages.storeInbound(inbound({ contact: { key: waId, userId: null, waId, profileName: 'Ana' } }));
+      const bsuid = `BR.${randomUUID()}`;
+      const again = await store.messages.storeInbound(inbound({ contact: { key: bsuid, userId: bsuid, waId, profileName: 'Ana Souza' } }));
+      assert.equal(again.contactId, first.contactId);
+      assert.equal(again.isFirstContact, false);
+      const contact = await store.contacts.get(first.contactId);
+      assert.deepEqual(
+        { identityKey: contact?.identityKey, userId: contact?.userId, waId: contact?.waId, profileName: contact?.profileName },
+        { identityKey: waId, userId: bsuid, waId, profileName: 'Ana Souza' },
+      );
+      assert.equal((await db('contacts').where({ phone_number_id: NUMBER, identity_key: bsuid })).length, 0);
+    });
+
+    it('when a known contact writes without a name, then the name it had stays', async () => {
+      const first = inbound();
+      const { contactId } = await store.messages.storeInbound(first);
+      await store.messages.storeInbound(inbound({ contact: { ...first.contact, profileName: null } }));
+      assert.equal((await store.contacts.get(contactId))?.profileName, 'Test Customer');
+    });
+
+    it("when a new contact's first messages arrive at once, then there is one contact and exactly one of them is its first contact", async () => {
+      const key = `US.${randomUUID()}`;
+      const contact = { key, userId: key, waId: null, profileName: 'Burst' };
+      const stored = await Promise.all(Array.from({ length: 8 }, () => store.messages.storeInbound(inbound({ contact }))));
+      assert.equal(new Set(stored.map((m) => m.contactId)).size, 1);
+      assert.equal(stored.filter((m) => m.isFirstContact).length, 1);
+      assert.equal((await db('contacts').where({ phone_number_id: NUMBER, identity_key: key })).length, 1);
+      assert.equal((await db('messages').where({ contact_id: stored[0].contactId })).length, 8);
+    });
+
+    it('when one wamid is delivered several times at once, then there is one row and every call names it', async () => {
+      const message = inbound();
+      const stored = await Promise.all(Array.from({ length: 6 }, () => store.messages.storeInbound(message)));
+      assert.equal(new Set(stored.map((m) => m.messageId)).size, 1);
+      assert.equal(stored.filter((m) => m.isFirstContact).length, 6, 'each names the row, whose first contact is stored once');
+      assert.equal((await db('messages').where({ wamid: message.wamid })).length, 1);
+    });
+
     it('when a webhook carries text PostgreSQL cannot store, then it is stored with U+FFFD instead', async () => {
       const message = inbound({ content: { kind: 'text', body: 'a\u0000b' } });
       await store.messages.storeInbound(message);
