@@ -6,7 +6,8 @@
  * each with its reply TIMERS_SPREAD_DELAY_SECONDS away, so the timers come due spread out.
  * Lateness is measured at the fake Graph API against each deadline (the conversation's
  * routing into `unassigned`, from its timeline, + the delay), and beside it the worker's
- * own lateness histogram. Also counts replies lost or sent twice, and which process used the CPU
+ * own lateness histogram and its workflow tasks' execution and wait (the SDK's histograms).
+ * Also counts replies lost or sent twice, and which process used the CPU
  * while the timers fired.
  *   npm run bench -- timers          (TIMERS_OPEN=10000 TIMERS_DUE=2000; scale down for quick runs)
  */
@@ -103,6 +104,57 @@ async function ownLateness(s: BenchStack): Promise<string> {
   return `${pct(within1)} / ${pct(within5)} of ${count}`;
 }
 
+/**
+ * The workers' own SDK histograms of workflow tasks, summed over every worker: how many
+ * conversation workflow tasks ran, how long they ran (an automated send runs inside the
+ * task its timer woke) and how long tasks waited from scheduled to started. In ms.
+ */
+interface WorkerCounters {
+  tasks: number;
+  executionMs: number;
+  waits: number;
+  waitMs: number;
+  sends: number;
+  sendMs: number;
+  sendEndToEndMs: number;
+}
+
+async function workerCounters(s: BenchStack): Promise<WorkerCounters> {
+  const total: WorkerCounters = { tasks: 0, executionMs: 0, waits: 0, waitMs: 0, sends: 0, sendMs: 0, sendEndToEndMs: 0 };
+  for (const url of s.metricsUrls) {
+    const page = await (await fetch(url)).text();
+    // Series of the conversation workflow; schedule-to-start has no workflow type (every task).
+    const sum = (metric: string, only = 'workflow_type="conversationWorkflow"') =>
+      page
+        .split('\n')
+        .filter((l) => l.startsWith(`${metric}{`) && l.includes(only))
+        .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    total.tasks += sum('temporal_workflow_task_execution_latency_count');
+    total.executionMs += sum('temporal_workflow_task_execution_latency_sum');
+    total.waits += sum('temporal_workflow_task_schedule_to_start_latency_count', '');
+    total.waitMs += sum('temporal_workflow_task_schedule_to_start_latency_sum', '');
+    total.sends += sum('temporal_local_activity_execution_latency_count', 'activity_type="sendMessage"');
+    total.sendMs += sum('temporal_local_activity_execution_latency_sum', 'activity_type="sendMessage"');
+    total.sendEndToEndMs += sum('temporal_local_activity_succeed_endtoend_latency_sum', 'activity_type="sendMessage"');
+  }
+  return total;
+}
+
+/** What the workers did between two readings, as table rows. */
+function workerRows(before: WorkerCounters, after: WorkerCounters): [string, string, string][] {
+  const d = (k: keyof WorkerCounters) => after[k] - before[k];
+  const mean = (total: number, n: number) => (n > 0 ? fmt(total / n, 1) : '–');
+  return [
+    ['burst: conversation workflow tasks; execution mean (ms, the send inside)', `${fmt(d('tasks'))}; ${mean(d('executionMs'), d('tasks'))}`, ''],
+    ['burst: workflow task wait, scheduled to started, mean (ms)', mean(d('waitMs'), d('waits')), ''],
+    [
+      'burst: local sendMessage executions; mean running / scheduled to done (ms)',
+      `${fmt(d('sends'))}; ${mean(d('sendMs'), d('sends'))} / ${mean(d('sendEndToEndMs'), d('sends'))}`,
+      '',
+    ],
+  ];
+}
+
 async function timers(topology: Topology): Promise<void> {
   const s = await startStack(topology);
   try {
@@ -124,8 +176,10 @@ async function timers(topology: Topology): Promise<void> {
     await waitUntil(async () => (await routed()) >= OPEN, 900_000, 1000);
     // CPU from the moment every conversation is open until the last due reply.
     const cpu = sampleCpu();
+    const countersBefore = await workerCounters(s);
     const burst = await lateness(s, due.posted, DELAY_S);
     const cpuWhileFiring = cpu.stop();
+    const countersAfter = await workerCounters(s);
     const own = await ownLateness(s);
     const rss = s.processes().map((p) => [`RSS ${p.role} pid ${p.pid} (MiB)`, fmt(rssMiB(p.pid)), ''] as [string, string, string]);
 
@@ -151,6 +205,7 @@ async function timers(topology: Topology): Promise<void> {
         ['unassigned_reply lateness p99 (ms)', fmt(percentile(burst.late, 99)), '≤ 1,000'],
         ['unassigned_reply lateness max (ms)', fmt(max(burst.late)), '≤ 5,000'],
         ['service-side: fired within 1 s / 5 s of the deadline (worker histogram)', own, '≥ 99 % / 100 %'],
+        ...workerRows(countersBefore, countersAfter),
         ['timers fired', `${burst.late.length} / ${DUE}`, `${DUE}`],
         ['replies lost', String(burst.lost), '0'],
         ['replies sent twice', String(burst.doubled), '0'],
