@@ -82,7 +82,7 @@ export const envSchema = z.object({
     .max(100_000)
     .default(1000)
     .describe(
-      'Workflow runs a worker keeps in memory (sticky cache); the others are replayed from their (short) history when a timer or message wakes them. Each cached run costs about 0.35 MiB of worker memory; a burst of timers is on time only while the conversations it wakes are cached (2,000 due at once: p99 0.5 s all cached, 4–9 s with 1,000; README "Benchmarks"), so size it to the conversations in flight at once, or run more workers.',
+      'Workflow runs a worker keeps in memory (sticky cache); the others are replayed from their (short) history when a timer or message wakes them. Each cached run costs about 0.35 MiB of worker memory; a burst of timers is on time only while the conversations it wakes are cached (2,000 due at once: p99 0.5–0.7 s all cached, 3–13 s with 1,000; README "Benchmarks"), so size it to the conversations in flight at once, or run more workers.',
     ),
   TEMPORAL_WORKFLOW_STACK_TRACES: z
     .enum(['on', 'off'])
