@@ -116,49 +116,31 @@ async function ownLateness(s: BenchStack): Promise<string> {
  * task its timer woke), how long tasks waited from scheduled to started, and the history
  * fetches of runs not in the sticky cache (GetWorkflowExecutionHistory). In ms.
  */
-interface WorkerCounters {
-  tasks: number;
-  executionMs: number;
-  waits: number;
-  waitMs: number;
-  sends: number;
-  sendMs: number;
-  sendEndToEndMs: number;
-  historyFetches: number;
-  historyFetchMs: number;
-}
+const CONVERSATIONS = 'workflow_type="conversationWorkflow"';
+const SENDS = 'activity_type="sendMessage"';
+const HISTORY_FETCHES = 'operation="GetWorkflowExecutionHistory"';
+const WORKER_SERIES = {
+  tasks: ['temporal_workflow_task_execution_latency_count', CONVERSATIONS],
+  executionMs: ['temporal_workflow_task_execution_latency_sum', CONVERSATIONS],
+  // Schedule-to-start has no workflow type: every task.
+  waits: ['temporal_workflow_task_schedule_to_start_latency_count', ''],
+  waitMs: ['temporal_workflow_task_schedule_to_start_latency_sum', ''],
+  sends: ['temporal_local_activity_execution_latency_count', SENDS],
+  sendMs: ['temporal_local_activity_execution_latency_sum', SENDS],
+  sendEndToEndMs: ['temporal_local_activity_succeed_endtoend_latency_sum', SENDS],
+  historyFetches: ['temporal_request_latency_count', HISTORY_FETCHES],
+  historyFetchMs: ['temporal_request_latency_sum', HISTORY_FETCHES],
+} as const;
+type WorkerCounters = Record<keyof typeof WORKER_SERIES, number>;
 
 async function workerCounters(s: BenchStack): Promise<WorkerCounters> {
-  const total: WorkerCounters = {
-    tasks: 0,
-    executionMs: 0,
-    waits: 0,
-    waitMs: 0,
-    sends: 0,
-    sendMs: 0,
-    sendEndToEndMs: 0,
-    historyFetches: 0,
-    historyFetchMs: 0,
-  };
-  for (const url of s.metricsUrls) {
-    const page = await (await fetch(url)).text();
-    // Series of the conversation workflow; schedule-to-start has no workflow type (every task).
-    const sum = (metric: string, only = 'workflow_type="conversationWorkflow"') =>
-      page
-        .split('\n')
-        .filter((l) => l.startsWith(`${metric}{`) && l.includes(only))
-        .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-    total.tasks += sum('temporal_workflow_task_execution_latency_count');
-    total.executionMs += sum('temporal_workflow_task_execution_latency_sum');
-    total.waits += sum('temporal_workflow_task_schedule_to_start_latency_count', '');
-    total.waitMs += sum('temporal_workflow_task_schedule_to_start_latency_sum', '');
-    total.sends += sum('temporal_local_activity_execution_latency_count', 'activity_type="sendMessage"');
-    total.sendMs += sum('temporal_local_activity_execution_latency_sum', 'activity_type="sendMessage"');
-    total.sendEndToEndMs += sum('temporal_local_activity_succeed_endtoend_latency_sum', 'activity_type="sendMessage"');
-    total.historyFetches += sum('temporal_request_latency_count', 'operation="GetWorkflowExecutionHistory"');
-    total.historyFetchMs += sum('temporal_request_latency_sum', 'operation="GetWorkflowExecutionHistory"');
-  }
-  return total;
+  const pages = await Promise.all(s.metricsUrls.map(async (url) => (await (await fetch(url)).text()).split('\n')));
+  const sum = ([metric, label]: readonly [string, string]) =>
+    pages
+      .flat()
+      .filter((l) => l.startsWith(`${metric}{`) && l.includes(label))
+      .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  return Object.fromEntries(Object.entries(WORKER_SERIES).map(([name, series]) => [name, sum(series)])) as WorkerCounters;
 }
 
 /** What the workers did between two readings, as table rows. */
@@ -200,7 +182,6 @@ async function timers(topology: Topology): Promise<void> {
     const due = await postConcurrently(s.apiUrls, run, { first: OPEN - DUE, count: DUE, concurrency: C, phoneNumberId: dueNumber });
     process.stdout.write(`[${topology}] webhooks of ${DUE} conversations with a timer acked in ${fmt(due.seconds)} s\n`);
     await waitUntil(async () => (await routed()) >= OPEN, 900_000, 1000);
-    // CPU from the moment every conversation is open until the last due reply.
     // CPU and the workers' counters from the first deadline to the last reply.
     let cpu: ReturnType<typeof sampleCpu> | undefined;
     let countersBefore: WorkerCounters | undefined;

@@ -67,19 +67,20 @@ export function contactUpsertCtes(phoneNumberId: string, contact: ContactIdentit
   const waId = contact.waId || null;
   const learntName = profileName || null;
   const sql = `existing AS (
-      SELECT id FROM contacts
+      SELECT id, user_id, wa_id, profile_name,
+        COALESCE(user_id, CAST(? AS text)) AS learnt_user_id, COALESCE(CAST(? AS text), wa_id) AS learnt_wa_id,
+        COALESCE(CAST(? AS text), profile_name) AS learnt_profile_name
+      FROM contacts
       WHERE phone_number_id = CAST(? AS text)
         AND (identity_key = CAST(? AS text) OR user_id = CAST(? AS text) OR wa_id = CAST(? AS text))
       ORDER BY first_seen_at LIMIT 1
     ),
     patched AS (
       UPDATE contacts c
-      SET user_id = COALESCE(c.user_id, CAST(? AS text)), wa_id = COALESCE(CAST(? AS text), c.wa_id), profile_name = COALESCE(CAST(? AS text), c.profile_name)
+      SET user_id = e.learnt_user_id, wa_id = e.learnt_wa_id, profile_name = e.learnt_profile_name
       FROM existing e
       WHERE c.id = e.id
-        AND ((c.user_id IS NULL AND CAST(? AS text) IS NOT NULL)
-          OR c.wa_id IS DISTINCT FROM COALESCE(CAST(? AS text), c.wa_id)
-          OR c.profile_name IS DISTINCT FROM COALESCE(CAST(? AS text), c.profile_name))
+        AND (e.user_id, e.wa_id, e.profile_name) IS DISTINCT FROM (e.learnt_user_id, e.learnt_wa_id, e.learnt_profile_name)
       RETURNING c.id
     ),
     inserted AS (
@@ -95,8 +96,8 @@ export function contactUpsertCtes(phoneNumberId: string, contact: ContactIdentit
       SELECT id, is_new FROM inserted
     )`;
   const bindings = [
+    ...[userId, waId, learntName],
     ...[phoneNumberId, contact.key, userId, waId],
-    ...[userId, waId, learntName, userId, waId, learntName],
     ...[phoneNumberId, contact.key, contact.userId, contact.waId, profileName],
   ];
   return { sql, bindings };
